@@ -1,0 +1,1 @@
+"""One module per `callmeter` subcommand, each with `register(commands)` (see callmeter.cli)."""
