@@ -1,0 +1,28 @@
+"""The dlt destination for the configured warehouse (dlt stays out of callmeter.settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+
+from callmeter.settings import Warehouse
+
+
+def dlt_destination(warehouse: Warehouse) -> Any:
+    if warehouse.kind == "postgres":
+        return dlt.destinations.postgres(credentials=warehouse.dlt_credentials)
+    warehouse.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+    return dlt.destinations.duckdb(credentials=str(warehouse.duckdb_path))
+
+
+def raw_pipeline(name: str, warehouse: Warehouse, pipelines_dir: str | None = None) -> Any:
+    """A dlt pipeline writing dataset `raw` (== the dbt source name, so lineage joins)."""
+    from callmeter.settings import data_dir
+
+    return dlt.pipeline(
+        pipeline_name=name,
+        destination=dlt_destination(warehouse),
+        dataset_name="raw",
+        pipelines_dir=pipelines_dir or str(data_dir() / "dlt"),
+    )

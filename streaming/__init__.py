@@ -1,0 +1,1 @@
+"""The streaming sidecar (`callmeter stream`): live state and fraud alerts ahead of the batch layer."""
