@@ -1,0 +1,1 @@
+{{ stage_call_legs('asterisk_call_legs') }}

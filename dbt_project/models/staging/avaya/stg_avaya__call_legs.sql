@@ -1,0 +1,1 @@
+{{ stage_call_legs('avaya_call_legs') }}

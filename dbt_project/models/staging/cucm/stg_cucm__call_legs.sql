@@ -1,0 +1,1 @@
+{{ stage_call_legs('cucm_call_legs') }}

@@ -1,0 +1,1 @@
+{{ stage_call_legs('freeswitch_call_legs') }}

@@ -1,0 +1,1 @@
+{{ stage_call_legs('mitel_call_legs') }}

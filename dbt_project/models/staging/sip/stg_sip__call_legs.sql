@@ -1,0 +1,1 @@
+{{ stage_call_legs('sip_call_legs') }}

@@ -1,0 +1,1 @@
+{{ stage_call_legs('teams_call_legs') }}

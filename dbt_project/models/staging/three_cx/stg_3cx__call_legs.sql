@@ -1,0 +1,1 @@
+{{ stage_call_legs('three_cx_call_legs') }}

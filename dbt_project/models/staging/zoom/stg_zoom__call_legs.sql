@@ -1,0 +1,1 @@
+{{ stage_call_legs('zoom_call_legs') }}

@@ -1,0 +1,11 @@
+{#- Our own replacement for dbt_utils.unique_combination_of_columns (the dbt hub is unreachable). -#}
+{% test unique_combination_of_columns(model, combination_of_columns) %}
+
+select
+    {{ combination_of_columns | join(', ') }},
+    count(*) as occurrences
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+
+{% endtest %}
