@@ -1,0 +1,1 @@
+"""Synthetic PBX records for the parser benchmarks (bench/)."""

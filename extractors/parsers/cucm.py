@@ -1,0 +1,564 @@
+"""Cisco Unified CM CDR flat files (`source_format = cucm`), parsed column-wise.
+
+A CDR file is a header line of quoted column names, a line of column types, then one record per
+line (docs/pbx-formats/cucm.md). Columns are found by header name, never by position, because the
+column set differs between releases. The whole file is parsed with vectorised expressions:
+
+1. the bytes are cut into lines (numpy), each keeping its line number and original text;
+2. every data line is checked against a regular expression of exactly as many CSV fields as the
+   header has, so a truncated line, a wrong field count or broken quoting becomes a reject with
+   its line number while the lines around it parse;
+3. the good lines go through Arrow's CSV reader (only the columns the mapping needs);
+4. polars expressions validate the values and compute the canonical leg columns.
+
+`parse` is built on the same frames, so the bulk path and the row path cannot disagree.
+CMR files (call quality, `cdrRecordType` 2) are not legs: each CMR record becomes a reject
+"CMR record (call quality), not a CDR", so nothing read is lost silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
+
+from . import ParseContext
+from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, legs_from_table, rejects_from_table
+
+FORMAT = "cucm"
+CMR_REASON = "CMR record (call quality), not a CDR"
+PHONE_PREFIXES = ("SEP", "CSF", "BOT", "TCT", "TAB", "ATA")
+# Without these a file is not a CUCM CDR file.
+REQUIRED = (
+    "cdrRecordType",
+    "globalCallID_callManagerId",
+    "globalCallID_callId",
+    "dateTimeOrigination",
+    "dateTimeConnect",
+    "dateTimeDisconnect",
+    "pkid",
+    "duration",
+)
+# Columns only CMR files have (a CMR header lacks dateTimeOrigination).
+CMR_MARKERS = frozenset({"callIdentifier", "dateTimeStamp", "varVQMetrics", "numberPacketsSent"})
+# Canonical name -> the spellings seen across releases (docs vs files).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    name: (name,)
+    for name in (
+        *REQUIRED,
+        "globalCallId_ClusterID",
+        "origLegCallIdentifier",
+        "callingPartyNumber",
+        "originalCalledPartyNumber",
+        "finalCalledPartyNumber",
+        "lastRedirectDn",
+        "origCause_value",
+        "destCause_value",
+        "origDeviceName",
+        "destDeviceName",
+        "origCallTerminationOnBehalfOf",
+        "destCallTerminationOnBehalfOf",
+        "origCalledPartyRedirectOnBehalfOf",
+        "lastRedirectRedirectOnBehalfOf",
+        "origCalledPartyRedirectReason",
+        "lastRedirectRedirectReason",
+        "origConversationId",
+        "callingPartyNumberPartition",
+        "originalCalledPartyNumberPartition",
+        "finalCalledPartyNumberPartition",
+        "lastRedirectDnPartition",
+        "authCodeDescription",
+        "clientMatterCode",
+        "outpulsedCallingPartyNumber",
+        "outpulsedCalledPartyNumber",
+        "huntPilotDN",
+        "totalWaitTimeInQueue",
+    )
+} | {
+    "destLegIdentifier": ("destLegIdentifier", "destLegCallIdentifier"),
+    "destConversationId": ("destConversationId", "destConversationID"),
+}
+_TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
+_MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+_SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
+_RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """The lines of one input: text, 1-based line number, and whether the bytes were UTF-8."""
+
+    frame: pl.DataFrame  # line_number: Int64, line: String, utf8: Boolean
+
+
+def split_lines(data: bytes) -> Lines:
+    """Cut bytes into lines (LF or CRLF) without a per-line Python loop when they are UTF-8.
+
+    Args:
+        data: The input bytes, without a BOM.
+
+    Returns:
+        Every line, including blank ones, with its number; a line that is not valid UTF-8 is
+        kept decoded with backslash escapes and flagged `utf8 = False`.
+    """
+    if data.endswith(b"\n"):
+        data = data[:-1]
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _split_lines_slowly(data)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(buffer == 0x0A)
+    offsets = np.empty(len(ends) + 2, dtype=np.int64)
+    offsets[0], offsets[-1] = 0, len(data)
+    offsets[1:-1] = ends + 1
+    array = pa.LargeStringArray.from_buffers(
+        len(offsets) - 1, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)
+    )
+    # Each line but the last still ends with its LF; CRLF files also leave a CR.
+    line = pl.Series("line", array).str.strip_suffix("\n").str.strip_suffix("\r")
+    frame = pl.DataFrame(
+        {
+            "line_number": pl.int_range(1, len(line) + 1, eager=True, dtype=pl.Int64),
+            "line": line,
+            "utf8": pl.repeat(True, len(line), eager=True),
+        }
+    )
+    return Lines(frame)
+
+
+def _split_lines_slowly(data: bytes) -> Lines:
+    text, valid = [], []
+    for raw in data.split(b"\n"):
+        raw = raw.removesuffix(b"\r")
+        try:
+            text.append(raw.decode("utf-8"))
+            valid.append(True)
+        except UnicodeDecodeError:
+            text.append(raw.decode("utf-8", "backslashreplace"))
+            valid.append(False)
+    frame = pl.DataFrame(
+        {
+            "line_number": pl.int_range(1, len(text) + 1, eager=True, dtype=pl.Int64),
+            "line": pl.Series(text, dtype=pl.String),
+            "utf8": pl.Series(valid, dtype=pl.Boolean),
+        }
+    )
+    return Lines(frame)
+
+
+def csv_line_pattern(fields: int) -> str:
+    """A regular expression matching one RFC 4180 line of exactly `fields` fields."""
+    field = r'(?:"(?:[^"]|"")*"|[^",]*)'
+    return f"^{field}(?:,{field}){{{fields - 1}}}$"
+
+
+def describe_bad_line(line: str, expected: int) -> str:
+    """Why a line failed the field-count pattern: its field count, or its quoting."""
+    try:
+        fields = next(csv.reader([line], strict=True))
+    except (csv.Error, StopIteration):
+        return "malformed quoting: the line is not valid CSV"
+    if len(fields) != expected:
+        return f"{len(fields)} fields where the header has {expected} (truncated or malformed line)"
+    return "malformed quoting: the line is not valid CSV"
+
+
+def read_csv_columns(
+    lines: pl.Series, header: Sequence[str], wanted: Sequence[str]
+) -> pl.DataFrame:
+    """Read validated CSV lines (each exactly len(header) fields) into string columns.
+
+    Args:
+        lines: Lines that matched `csv_line_pattern(len(header))`.
+        header: The column names, in file order.
+        wanted: The columns to return (a subset of `header`).
+
+    Returns:
+        One row per line, one String column per wanted name ("" for empty fields).
+    """
+    if lines.is_empty():
+        return pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in wanted})
+    text = lines.str.join("\n").item().encode()
+    names = [f"c{i}" for i in range(len(header))]
+    index = {name: i for i, name in reversed(list(enumerate(header)))}  # first wins on dupes
+    include = sorted({index[name] for name in wanted})
+    table = pa_csv.read_csv(
+        io.BytesIO(text),
+        read_options=pa_csv.ReadOptions(column_names=names),
+        parse_options=pa_csv.ParseOptions(newlines_in_values=False),
+        convert_options=pa_csv.ConvertOptions(
+            include_columns=[names[i] for i in include],
+            column_types={names[i]: pa.string() for i in include},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(pl.col(f"c{index[name]}").alias(name) for name in wanted)
+
+
+def _file_reject(reason: str, raw: str, line_number: int | None, ctx: ParseContext) -> Rejected:
+    raw = raw[:_RAW_LIMIT]
+    key = OccurrenceCounter().key(f"{ctx.file_name or ''}\n{reason}\n{raw}")
+    return Rejected(FORMAT, key, reason, raw, line_number, ctx.file_name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frames:
+    legs: pl.DataFrame  # LEG_SCHEMA columns + _line
+    rejects: pl.DataFrame  # REJECT_SCHEMA columns (line_number orders them)
+
+
+def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
+    """Parse a CUCM CDR (or CMR) file into Arrow tables of legs and rejects.
+
+    Args:
+        data: The file's bytes.
+        ctx: The site context: `trunk_devices` decides direction; `file_name` goes on rejects.
+
+    Returns:
+        Legs (LEG_SCHEMA) in file order and rejects (REJECT_SCHEMA) in line order.
+    """
+    frames = _parse_frames(data, ctx)
+    return ParsedTables(
+        _to_arrow(frames.legs.drop("_line"), LEG_SCHEMA), _to_arrow(frames.rejects, REJECT_SCHEMA)
+    )
+
+
+def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
+    """Parse a CUCM CDR file into legs and rejects, in line order.
+
+    Args:
+        data: The file's bytes.
+        ctx: The site context.
+
+    Yields:
+        One CallLeg per CDR record, one Rejected per record (or file) that cannot be a leg.
+    """
+    frames = _parse_frames(data, ctx)
+    legs = legs_from_table(_to_arrow(frames.legs.drop("_line"), LEG_SCHEMA))
+    rejects = rejects_from_table(_to_arrow(frames.rejects, REJECT_SCHEMA))
+    leg_lines = frames.legs["_line"].to_list()
+    i = j = 0
+    while i < len(legs) or j < len(rejects):
+        reject_line = rejects[j].line_number if j < len(rejects) else None
+        if i < len(legs) and (reject_line is None or leg_lines[i] < reject_line):
+            yield legs[i]
+            i += 1
+        else:
+            yield rejects[j]
+            j += 1
+
+
+def _to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
+    return frame.select(schema.names).to_arrow().cast(schema)
+
+
+def _empty_frames(rejects: list[Rejected]) -> _Frames:
+    legs = pl.DataFrame(schema=dict.fromkeys(LEG_SCHEMA.names, pl.String) | {"_line": pl.Int64})
+    rows = [reject.as_row() for reject in rejects]
+    reject_frame = pl.DataFrame(
+        rows,
+        schema={
+            "source_format": pl.String,
+            "record_id": pl.String,
+            "reason": pl.String,
+            "raw": pl.String,
+            "line_number": pl.Int64,
+            "file_name": pl.String,
+        },
+    )
+    return _Frames(legs, reject_frame)
+
+
+def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if not data.strip():
+        reason = (
+            "empty file: not a CUCM CDR file" if not data else "blank file: not a CUCM CDR file"
+        )
+        return _empty_frames([_file_reject(reason, data.decode("latin-1"), None, ctx)])
+    first_line = data.split(b"\n", 1)[0].removesuffix(b"\r")
+    if b"\x00" in data[:8192]:
+        raw = first_line.decode("utf-8", "backslashreplace")
+        return _empty_frames([_file_reject("binary data: not a CUCM CDR file", raw, 1, ctx)])
+    lines = split_lines(data).frame
+    header_text = lines["line"][0]
+    try:
+        header = [name.strip() for name in next(csv.reader([header_text], strict=True))]
+    except (csv.Error, StopIteration):
+        header = []
+    is_cmr = "cdrRecordType" in header and bool(CMR_MARKERS & set(header))
+    missing = [name for name in REQUIRED if name not in header]
+    if (missing and not is_cmr) or not lines["utf8"][0]:
+        total = len(lines)
+        reason = (
+            f"not a CUCM CDR file: line 1 is not a CDR header "
+            f"(missing {', '.join(missing) or 'valid UTF-8'}); {total} line(s) not read"
+        )
+        return _empty_frames([_file_reject(reason, header_text, 1, ctx)])
+    is_cmr = is_cmr and bool(missing)
+    body = lines.slice(1)
+    if len(body) and _is_types_line(body["line"][0]):
+        body = body.slice(1)
+    body = body.filter(pl.col("line").str.strip_chars() != "")
+    if body.is_empty():
+        reason = "CUCM file with a header but no records" + (" (CMR)" if is_cmr else "")
+        return _empty_frames([_file_reject(reason, header_text, 1, ctx)])
+    pattern = csv_line_pattern(len(header))
+    body = body.with_columns(_ok=pl.col("utf8") & pl.col("line").str.contains(pattern))
+    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
+    present = {
+        name: next((s for s in spellings if s in header), None)
+        for name, spellings in COLUMNS.items()
+    }
+    wanted = sorted({s for s in present.values() if s is not None})
+    columns = read_csv_columns(good["line"], header, wanted)
+    values = pl.concat([good.select("line_number", "line"), columns], how="horizontal")
+    values = values.select(
+        "line_number",
+        "line",
+        *(
+            (pl.col(spelling) if spelling else pl.lit("", dtype=pl.String)).alias(name)
+            for name, spelling in present.items()
+        ),
+    )
+    computed = values.with_columns(_reason_expr(is_cmr)).with_columns(_leg_exprs(ctx))
+    legs = computed.filter(pl.col("_reason").is_null()).select(
+        *LEG_SCHEMA.names, pl.col("line_number").alias("_line")
+    )
+    rejected = computed.filter(pl.col("_reason").is_not_null()).select(
+        "line_number", "line", pl.col("_reason").alias("reason"), pl.col("pkid").alias("_pkid")
+    )
+    bad_rows = bad.select(
+        "line_number",
+        "line",
+        pl.when(pl.col("utf8"))
+        .then(
+            pl.col("line").map_elements(
+                lambda text: describe_bad_line(text, len(header)), return_dtype=pl.String
+            )
+        )
+        .otherwise(pl.lit("line is not valid UTF-8"))
+        .alias("reason"),
+        pl.lit("", dtype=pl.String).alias("_pkid"),
+    )
+    return _Frames(legs, _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx))
+
+
+def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
+    """Reject rows with ids: the record's pkid where it has one, else a hash of the line."""
+    counter = OccurrenceCounter()
+    ids = [
+        pkid.strip() if pkid and pkid.strip() else counter.key(line)
+        for pkid, line in zip(rows["_pkid"].to_list(), rows["line"].to_list(), strict=True)
+    ]
+    return rows.select(
+        pl.lit(FORMAT).alias("source_format"),
+        pl.Series("record_id", ids, dtype=pl.String),
+        "reason",
+        pl.col("line").alias("raw"),
+        "line_number",
+        pl.lit(ctx.file_name, dtype=pl.String).alias("file_name"),
+    )
+
+
+def _is_types_line(line: str) -> bool:
+    fields = line.split(",")
+    return all(_TYPE.fullmatch(field.strip().strip('"')) for field in fields)
+
+
+def _int(name: str) -> pl.Expr:
+    return pl.col(name).str.strip_chars().cast(pl.Int64, strict=False)
+
+
+def _epoch_problem(name: str, allow_zero: bool = False) -> pl.Expr:
+    """Why an epoch column is unusable, or null when it is fine."""
+    value = _int(name)
+    floor = 0 if allow_zero else 1
+    return (
+        pl.when(value.is_null())
+        .then(pl.format(f"{name} {{}} is not an integer epoch", pl.col(name).str.escape_regex()))
+        .when(value == 0)
+        .then(pl.lit(f"{name} is 0 (epoch 0 is not a time)") if not allow_zero else pl.lit(None))
+        .when((value < floor) | (value > _MAX_EPOCH))
+        .then(pl.format(f"{name} {{}} is out of range", value))
+    )
+
+
+def _reason_expr(is_cmr: bool) -> pl.Expr:
+    """The first reason a parsed row cannot be a leg, or null (a chain of checks, in order)."""
+    if is_cmr:
+        return pl.lit(CMR_REASON, dtype=pl.String).alias("_reason")
+    record_type = pl.col("cdrRecordType").str.strip_chars()
+    origination, connect = _int("dateTimeOrigination"), _int("dateTimeConnect")
+    disconnect, duration = _int("dateTimeDisconnect"), _int("duration")
+    checks: list[tuple[pl.Expr, pl.Expr]] = [
+        (record_type == "2", pl.lit(CMR_REASON)),
+        (record_type == "0", pl.lit("start record (cdrRecordType 0), not a CDR")),
+        (record_type != "1", pl.format("cdrRecordType {} is not 1 (CDR)", record_type)),
+        (pl.col("pkid").str.strip_chars() == "", pl.lit("pkid is empty")),
+    ]
+    for name, allow_zero in (
+        ("dateTimeOrigination", False),
+        ("dateTimeDisconnect", False),
+        ("dateTimeConnect", True),
+    ):
+        problem = _epoch_problem(name, allow_zero)
+        checks.append((problem.is_not_null(), problem))
+    checks += [
+        (disconnect < origination, pl.lit("dateTimeDisconnect is before dateTimeOrigination")),
+        (
+            (connect > 0) & (connect < origination),
+            pl.lit("dateTimeConnect is before dateTimeOrigination"),
+        ),
+        (
+            (connect > 0) & (connect > disconnect),
+            pl.lit("dateTimeConnect is after dateTimeDisconnect"),
+        ),
+        (
+            (connect > 0) & duration.is_null(),
+            pl.format("duration {} is not an integer", pl.col("duration")),
+        ),
+        ((connect > 0) & (duration < 0), pl.format("duration {} is negative", duration)),
+    ]
+    condition, reason = checks[0]
+    chain = pl.when(condition).then(reason)
+    for condition, reason in checks[1:]:
+        chain = chain.when(condition).then(reason)
+    return chain.otherwise(pl.lit(None, dtype=pl.String)).alias("_reason")
+
+
+def _text(name: str) -> pl.Expr:
+    """A string column with empty values as null (numbers, names, partitions)."""
+    value = pl.col(name).str.strip_chars()
+    return pl.when(value == "").then(None).otherwise(value)
+
+
+def _is_trunk(name: str, trunk_devices: frozenset[str]) -> pl.Expr:
+    device = pl.col(name).str.strip_chars()
+    if trunk_devices:
+        return device.is_in(sorted(trunk_devices))
+    # No trunk list for the site: anything that is not a phone is taken as a trunk or gateway.
+    phone = device.str.to_uppercase().str.contains("^(?:" + "|".join(PHONE_PREFIXES) + ")")
+    return (device != "") & ~phone
+
+
+def _timestamp(value: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(value, time_unit="s").dt.cast_time_unit("us").dt.replace_time_zone("UTC")
+
+
+def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
+    origination, connect = _int("dateTimeOrigination"), _int("dateTimeConnect")
+    disconnect = _int("dateTimeDisconnect")
+    answered = connect.fill_null(0) > 0
+    orig_trunk = _is_trunk("origDeviceName", ctx.trunk_devices)
+    dest_trunk = _is_trunk("destDeviceName", ctx.trunk_devices)
+    direction = (
+        pl.when(orig_trunk)
+        .then(pl.lit("inbound"))
+        .when(dest_trunk)
+        .then(pl.lit("outbound"))
+        .when(
+            (pl.col("origDeviceName").str.strip_chars() != "")
+            & (pl.col("destDeviceName").str.strip_chars() != "")
+        )
+        .then(pl.lit("internal"))
+        .otherwise(pl.lit("unknown"))
+    )
+    orig_cause, dest_cause = _int("origCause_value"), _int("destCause_value")
+    cause = (
+        pl.when(dest_cause.fill_null(0) != 0).then(dest_cause).otherwise(orig_cause.fill_null(0))
+    )
+    split = (orig_cause == _SPLIT_BY_TRANSFER) | (dest_cause == _SPLIT_BY_TRANSFER)
+    disposition = (
+        pl.when(answered)
+        .then(pl.lit("answered"))
+        .when(split.fill_null(False))
+        .then(pl.lit("no_answer"))
+        .when(cause == 17)
+        .then(pl.lit("busy"))
+        .when(cause.is_in([0, 16, 18, 19]))
+        .then(pl.lit("no_answer"))
+        .otherwise(pl.lit("failed"))
+    )
+    recording = (
+        (_int("origCalledPartyRedirectOnBehalfOf") == 27)
+        | (_int("lastRedirectRedirectOnBehalfOf") == 27)
+        | (_int("origCalledPartyRedirectReason") == 354)
+        | (_int("lastRedirectRedirectReason") == 354)
+    ).fill_null(False)
+    extra = {
+        "auth_code_description": _text("authCodeDescription"),
+        "calling_partition": _text("callingPartyNumberPartition"),
+        "cluster_id": _text("globalCallId_ClusterID"),
+        "dest_cause": dest_cause,
+        "dest_conversation_id": _int("destConversationId"),
+        "dest_device": _text("destDeviceName"),
+        "dest_leg_id": _int("destLegIdentifier"),
+        "dest_termination_on_behalf_of": _int("destCallTerminationOnBehalfOf"),
+        "direction_basis": pl.lit(
+            "trunk_devices" if ctx.trunk_devices else "device_name_heuristic"
+        ),
+        "final_called_partition": _text("finalCalledPartyNumberPartition"),
+        "hunt_pilot_dn": _text("huntPilotDN"),
+        "is_recording_leg": recording,
+        "is_transfer_split": split.fill_null(False),
+        "last_redirect_dn": _text("lastRedirectDn"),
+        "last_redirect_partition": _text("lastRedirectDnPartition"),
+        "last_redirect_reason": _int("lastRedirectRedirectReason"),
+        "orig_cause": orig_cause,
+        "orig_conversation_id": _int("origConversationId"),
+        "orig_device": _text("origDeviceName"),
+        "orig_leg_id": _int("origLegCallIdentifier"),
+        "orig_redirect_reason": _int("origCalledPartyRedirectReason"),
+        "orig_termination_on_behalf_of": _int("origCallTerminationOnBehalfOf"),
+        "original_called_number": _text("originalCalledPartyNumber"),
+        "original_called_partition": _text("originalCalledPartyNumberPartition"),
+        "outpulsed_called_number": _text("outpulsedCalledPartyNumber"),
+        "outpulsed_calling_number": _text("outpulsedCallingPartyNumber"),
+        "total_wait_in_queue_seconds": _int("totalWaitTimeInQueue"),
+    }
+    return [
+        direction.alias("direction"),
+        pl.lit(FORMAT).alias("source_format"),
+        pl.col("pkid").str.strip_chars().alias("source_record_id"),
+        pl.concat_str(
+            pl.col("globalCallId_ClusterID").str.strip_chars(),
+            pl.col("globalCallID_callManagerId").str.strip_chars(),
+            pl.col("globalCallID_callId").str.strip_chars(),
+            separator=":",
+        ).alias("call_id"),
+        _timestamp(origination).alias("started_at"),
+        pl.when(answered).then(_timestamp(connect)).alias("answered_at"),
+        _timestamp(disconnect).alias("ended_at"),
+        (pl.when(answered).then(connect).otherwise(disconnect) - origination).alias("ring_seconds"),
+        pl.when(answered).then(_int("duration")).otherwise(0).alias("duration_seconds"),
+        disposition.alias("disposition"),
+        _text("callingPartyNumber").alias("calling_number"),
+        _text("finalCalledPartyNumber").alias("called_number"),
+        pl.when(orig_trunk)
+        .then(_text("finalCalledPartyNumber"))
+        .otherwise(_text("callingPartyNumber"))
+        .alias("extension"),
+        pl.when(orig_trunk)
+        .then(_text("origDeviceName"))
+        .when(dest_trunk)
+        .then(_text("destDeviceName"))
+        .otherwise(None)
+        .alias("trunk"),
+        _text("clientMatterCode").alias("account_code"),
+        pl.col("line").alias("raw"),
+        pl.struct(**extra).struct.json_encode().alias("extra"),
+    ]
