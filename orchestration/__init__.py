@@ -1,0 +1,1 @@
+"""The only Dagster code location: orchestration.definitions."""

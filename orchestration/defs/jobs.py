@@ -1,0 +1,15 @@
+"""Jobs that are not tied to one area: the build `callmeter build` runs."""
+
+import dagster as dg
+
+build_marts = dg.define_asset_job(
+    "build_marts",
+    selection=dg.AssetSelection.groups("staging", "intermediate", "marts")
+    | dg.AssetSelection.assets(
+        dg.AssetKey(["raw", "tenants"]),
+        dg.AssetKey(["raw", "sites"]),
+        dg.AssetKey(["raw", "site_trunks"]),
+        dg.AssetKey(["reference", "emergency_numbers"]),
+    ),
+    description="Sync callmeter.yaml, then dbt build: staging -> intermediate -> marts.",
+)

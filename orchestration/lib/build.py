@@ -1,0 +1,55 @@
+"""`callmeter build`: the dbt build through Dagster, in process, then the serving snapshot."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callmeter.settings import load_warehouse
+
+
+@dataclass
+class BuildResult:
+    success: bool
+    seconds: float
+    materialized: list[str] = field(default_factory=list)
+    failed_steps: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    serving_snapshot: Path | None = None
+
+
+def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResult:
+    """Parse dbt, load the definitions, execute the job in process and publish the snapshot."""
+    import dagster as dg
+
+    from orchestration.lib.dbt_project import dbt_parse
+    from orchestration.lib.serving import publish_serving_snapshot
+
+    started = time.monotonic()
+    dbt_parse()
+    from orchestration.definitions import defs
+
+    if not verbose:
+        logging.getLogger("dagster").setLevel(logging.WARNING)
+    job = defs().get_job_def(job_name)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+        )
+    materialized = sorted(
+        event.asset_key.to_user_string()
+        for event in result.get_asset_materialization_events()
+        if event.asset_key is not None
+    )
+    failed = [event.step_key or "?" for event in result.get_step_failure_events()]
+    failed_checks = sorted(
+        f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+    )
+    snapshot = publish_serving_snapshot(load_warehouse()) if result.success else None
+    return BuildResult(result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot)
