@@ -40,12 +40,40 @@ from .tables import ParsedTables
 
 FORMAT = "avaya"
 ITEMS = frozenset(
-    (
-        "date time sec-dur duration cond-code code-dial code-used dialed-num calling-num "
-        "acct-code auth-code frl ixc-code in-trk-code in-crt-id out-crt-id feat-flag "
-        "attd-console node-num ins bcc ma-uui res-flag tsc-ct tsc-flag ppm vdn ucid "
-        "space return line-feed null"
-    ).split()
+    [
+        "date",
+        "time",
+        "sec-dur",
+        "duration",
+        "cond-code",
+        "code-dial",
+        "code-used",
+        "dialed-num",
+        "calling-num",
+        "acct-code",
+        "auth-code",
+        "frl",
+        "ixc-code",
+        "in-trk-code",
+        "in-crt-id",
+        "out-crt-id",
+        "feat-flag",
+        "attd-console",
+        "node-num",
+        "ins",
+        "bcc",
+        "ma-uui",
+        "res-flag",
+        "tsc-ct",
+        "tsc-flag",
+        "ppm",
+        "vdn",
+        "ucid",
+        "space",
+        "return",
+        "line-feed",
+        "null",
+    ]
 )
 _FILLERS = frozenset(("space", "return", "line-feed", "null"))
 _FRAMING = frozenset(("return", "line-feed", "null"))  # stripped with the line terminator
@@ -341,9 +369,7 @@ def _row(
         direction = "internal"
     elif code in ("9", "G", "H"):
         direction = "inbound"
-    elif code in _OUTBOUND:
-        direction = "outbound"
-    elif code_used:
+    elif code in _OUTBOUND or code_used:
         direction = "outbound"
     elif in_trunk:
         direction = "inbound"

@@ -132,10 +132,8 @@ def _row(
     keys: OccurrenceCounter,
 ) -> LegRow:
     # Column 1 (the long-call flag) is trimmed by some collectors: the date's '/' tells.
-    if len(line) >= 4 and line[2] == "/" and line[3] != "/":
-        record = " " + line
-    else:
-        record = line
+    trimmed = len(line) >= 4 and line[2] == "/" and line[3] != "/"
+    record = " " + line if trimmed else line
     if len(record) != LENGTH:
         raise ValueError(
             f"line is {len(line)} characters; the standard MiVB SMDR layout has {LENGTH} "
