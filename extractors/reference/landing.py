@@ -1,0 +1,97 @@
+"""Landing validated reference tables in the warehouse's raw schema through dlt.
+
+Each import is one dlt run. Tables that an import replaces (a rate-card version, a tenant's
+directory, a tenant's budget months) use dlt's merge with the delete-insert strategy and a
+merge key: every warehouse row whose merge key appears in the load is deleted, then the load
+is inserted, in one step per table. Column hints are derived from the Arrow schema, so every
+column exists even when it is null in every row of a load (dlt would drop it otherwise)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import pyarrow as pa
+
+from callmeter.settings import Warehouse
+
+# Delete the warehouse rows whose merge key is in the load, then insert the load.
+REPLACE_BY_KEY: Any = {"disposition": "merge", "strategy": "delete-insert"}
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """One raw table to write: its Arrow data and how it replaces what is there."""
+
+    name: str
+    data: pa.Table
+    merge_key: Sequence[str]
+    primary_key: Sequence[str] = ()
+
+
+def column_hints(schema: pa.Schema) -> dict[str, dict[str, Any]]:
+    """dlt column hints for an Arrow schema (text, bool, date, bigint, decimal, timestamptz)."""
+    hints: dict[str, dict[str, Any]] = {}
+    for field in schema:
+        kind = field.type
+        hint: dict[str, Any]
+        if pa.types.is_string(kind):
+            hint = {"data_type": "text"}
+        elif pa.types.is_boolean(kind):
+            hint = {"data_type": "bool"}
+        elif pa.types.is_date32(kind):
+            hint = {"data_type": "date"}
+        elif pa.types.is_int64(kind):
+            hint = {"data_type": "bigint"}
+        elif pa.types.is_decimal(kind):
+            hint = {"data_type": "decimal", "precision": kind.precision, "scale": kind.scale}
+        elif pa.types.is_timestamp(kind):
+            hint = {"data_type": "timestamp", "timezone": True, "precision": 6}
+        else:  # pragma: no cover - a programming error in a schema of this package
+            raise TypeError(f"no dlt type for column {field.name} ({kind})")
+        hint["nullable"] = field.nullable
+        hints[field.name] = hint
+    return hints
+
+
+def land(
+    warehouse: Warehouse,
+    pipeline_name: str,
+    tables: Sequence[RawTable],
+    pipelines_dir: str | None = None,
+) -> None:
+    """Write the tables into raw.* in one dlt run (merge, delete-insert on each merge key).
+
+    Args:
+        warehouse: where to write (callmeter.settings.load_warehouse() in the CLI).
+        pipeline_name: the dlt pipeline (one per kind of import, so their state stays apart).
+        tables: the validated tables.
+        pipelines_dir: dlt's working folder (default: <data dir>/dlt).
+    """
+    import dlt
+
+    from extractors.destinations import raw_pipeline
+
+    pipeline = raw_pipeline(pipeline_name, warehouse, pipelines_dir)
+    if pipeline.has_pending_data:
+        # A crashed earlier import must not be completed later: each import is whole.
+        pipeline.drop_pending_packages()
+    resources = [
+        dlt.resource(
+            _slices(table.data),
+            name=table.name,
+            table_name=table.name,
+            write_disposition=REPLACE_BY_KEY,
+            merge_key=list(table.merge_key),
+            primary_key=list(table.primary_key) or None,
+            columns=cast(Any, column_hints(table.data.schema)),
+        )
+        for table in tables
+    ]
+    pipeline.run(resources).raise_on_failed_jobs()
+
+
+def _slices(table: pa.Table, rows: int = 100_000) -> Iterator[pa.Table]:
+    for offset in range(0, max(table.num_rows, 1), rows):
+        yield table.slice(offset, rows)
