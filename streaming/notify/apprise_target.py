@@ -98,6 +98,7 @@ class AppriseSender:
             result = notifier.notify(
                 body=body,
                 title=title,
+                body_format=apprise.NotifyFormat.TEXT,  # keep the line layout
                 timeout=self._timeout,
                 log_callback=keep,
                 log_level=logging.WARNING,

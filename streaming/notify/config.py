@@ -211,10 +211,13 @@ def parse_targets(section: Any) -> list[Target]:
         except ValidationError as error:
             problems.extend(f"{where}{_describe(e)}" for e in error.errors())
     seen: set[str] = set()
-    for index, target in enumerate(targets):
-        if target.id in seen:
-            problems.append(f"{_SECTION}[{index}].id: duplicate target id {target.id!r}")
-        seen.add(target.id)
+    for index, item in enumerate(section):
+        item_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(item_id, str):
+            continue
+        if item_id in seen:
+            problems.append(f"{_SECTION}[{index}].id: duplicate target id {item_id!r}")
+        seen.add(item_id)
     if problems:
         raise NotifyConfigError("; ".join(problems))
     return targets
