@@ -174,21 +174,25 @@ def describe_bad_line(line: str, expected: int) -> str:
 
 
 def read_csv_columns(
-    lines: pl.Series, header: Sequence[str], wanted: Sequence[str]
+    lines: pl.Series | bytes, header: Sequence[str], wanted: Sequence[str]
 ) -> pl.DataFrame:
     """Read validated CSV lines (each exactly len(header) fields) into string columns.
 
     Args:
-        lines: Lines that matched `csv_line_pattern(len(header))`.
+        lines: Lines that matched `csv_line_pattern(len(header))`, or the bytes of a run of such
+            lines (blank lines allowed), which saves joining them again.
         header: The column names, in file order.
         wanted: The columns to return (a subset of `header`).
 
     Returns:
         One row per line, one String column per wanted name ("" for empty fields).
     """
-    if lines.is_empty():
+    if isinstance(lines, bytes):
+        text = lines
+    elif lines.is_empty():
         return pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in wanted})
-    text = lines.str.join("\n").item().encode()
+    else:
+        text = lines.str.join("\n").item().encode()
     names = [f"c{i}" for i in range(len(header))]
     index = {name: i for i, name in reversed(list(enumerate(header)))}  # first wins on dupes
     include = sorted({index[name] for name in wanted})
@@ -312,6 +316,7 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     body = lines.slice(1)
     if len(body) and _is_types_line(body["line"][0]):
         body = body.slice(1)
+    body_bytes = data[_nth_line_start(data, len(lines) - len(body)) :]
     body = body.filter(pl.col("line").str.strip_chars() != "")
     if body.is_empty():
         reason = "CUCM file with a header but no records" + (" (CMR)" if is_cmr else "")
@@ -324,7 +329,14 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         for name, spellings in COLUMNS.items()
     }
     wanted = sorted({s for s in present.values() if s is not None})
-    columns = read_csv_columns(good["line"], header, wanted)
+    columns = None
+    if bad.is_empty():
+        # Every line is good: the CSV reader can take the original bytes as they are.
+        columns = read_csv_columns(body_bytes, header, wanted)
+        if len(columns) != len(good):  # e.g. whitespace-only lines, which the reader keeps
+            columns = None
+    if columns is None:
+        columns = read_csv_columns(good["line"], header, wanted)
     values = pl.concat([good.select("line_number", "line"), columns], how="horizontal")
     values = values.select(
         "line_number",
@@ -372,6 +384,14 @@ def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         "line_number",
         pl.lit(ctx.file_name, dtype=pl.String).alias("file_name"),
     )
+
+
+def _nth_line_start(data: bytes, n: int) -> int:
+    """Byte offset where line n + 1 starts (after n line feeds)."""
+    offset = 0
+    for _ in range(n):
+        offset = data.index(b"\n", offset) + 1
+    return offset
 
 
 def _is_types_line(line: str) -> bool:
