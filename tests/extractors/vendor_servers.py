@@ -11,7 +11,6 @@ import base64
 import json
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,7 +85,7 @@ class _Vendor:
         vendor = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep tests quiet
+            def log_message(self, *_: Any) -> None:  # keep the test output quiet
                 return
 
             def _handle(self, method: str) -> None:
@@ -222,7 +221,6 @@ class FakeZoom(_Vendor):
     client_id: str = "zoom-client"
     client_secret: str = "zoom-secret"
     max_window_days: int = 31
-    on_page: Callable[[Recorded], None] | None = None
 
     @property
     def token_url(self) -> str:
@@ -233,7 +231,11 @@ class FakeZoom(_Vendor):
         return f"{self.base_url}/v2"
 
     def route(
-        self, method: str, path: str, record: Recorded, body: str
+        self,
+        method: str,
+        path: str,
+        record: Recorded,
+        body: str,  # noqa: ARG002 - same signature
     ) -> tuple[int, dict[str, str], Any]:
         if method == "POST" and path == "/oauth/token":
             expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
