@@ -1,9 +1,10 @@
--- One row per leg: the canonical fields plus tenant, site and the E.164 numbers.
--- The tariff models add destination, band, billed seconds, cost and allocation columns.
+-- One row per leg: the canonical fields plus tenant, site, E.164 numbers, the tariff columns
+-- (destination, band, card, version, prefix, billed seconds, cost, resale price) and the
+-- allocation columns (cost centre, department, employee, project, client). docs/rating.md.
 with
 
 legs as (
-    select * from {{ ref('int_call_legs') }}
+    select * from {{ ref('int_call_legs_allocated') }}
 ),
 
 final as (
@@ -15,10 +16,11 @@ final as (
         source_record_id,
         call_id,
 
-        -- timestamps (UTC)
+        -- timestamps (UTC; started_local_at in the site's time zone)
         started_at,
         answered_at,
         ended_at,
+        started_local_at,
 
         -- measures
         ring_seconds,
@@ -34,6 +36,30 @@ final as (
         extension,
         trunk,
         account_code,
+
+        -- tariff
+        destination,
+        destination_type,
+        called_country,
+        rate_card,
+        rate_card_version,
+        rated_prefix,
+        time_band,
+        billed_seconds,
+        cost,
+        currency,
+        resale_price,
+        resale_rate_card_version,
+        unrated_reason,
+
+        -- allocation
+        cost_centre,
+        department,
+        employee,
+        project,
+        client,
+        gl_account,
+        directory_entry,
 
         -- audit
         raw

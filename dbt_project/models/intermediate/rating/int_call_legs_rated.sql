@@ -1,0 +1,193 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key=['tenant_id', 'site_id', 'source_format', 'source_record_id'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+    )
+}}
+-- Cost and resale price of each leg (docs/design.md "Rating rules", docs/rating.md).
+-- Which row: among the version's rows for the leg's band or `any` (int_rate_cards_banded), the
+-- longest prefix of called_e164. billable = max(duration, minimum); billed = the initial increment,
+-- then whole subsequent increments; cost = fee + rate * billed / 60, exact decimal, half-up 4 dp.
+-- Unanswered, inbound and internal legs cost 0; an outbound leg no row prices is unrated (cost
+-- null, unrated_reason says why), never 0.
+-- Incremental: a build rates only legs that are new or whose rating inputs changed
+-- (rating_fingerprint: a new or re-imported card version in force, a changed duration, ...).
+with
+
+classified as (
+    select * from {{ ref('int_call_legs_classified') }}
+),
+
+cards as (
+    select * from {{ ref('int_rate_cards_banded') }}
+),
+
+{% if is_incremental() %}
+stored as (
+    select tenant_id, site_id, source_format, source_record_id, rating_fingerprint
+    from {{ this }}
+),
+
+to_rate as (
+    select classified.*
+    from classified
+    left join stored
+        on classified.tenant_id = stored.tenant_id
+        and classified.site_id = stored.site_id
+        and classified.source_format = stored.source_format
+        and classified.source_record_id = stored.source_record_id
+    where stored.source_record_id is null
+        or stored.rating_fingerprint <> classified.rating_fingerprint
+),
+{% else %}
+to_rate as (
+    select * from classified
+),
+{% endif %}
+
+chargeable as (
+    select
+        *,
+        disposition = 'answered'
+            and direction = 'outbound'
+            and coalesce(destination_type, '') <> 'internal' as is_billable,
+        disposition = 'answered'
+            and direction = 'unknown'
+            and coalesce(destination_type, '') <> 'internal' as is_unknown_direction
+    from to_rate
+),
+
+matched as (
+    select
+        chargeable.*,
+        {{ longest_prefix_pick('cost_card', 'prefix') }} as rated_prefix,
+        {{ longest_prefix_pick('resale_card', 'prefix') }} as resale_prefix
+    from chargeable
+    {{ longest_prefix_joins('cost_card', 'cards', 'chargeable.called_e164', keys=[
+        ('version_id', "case when chargeable.is_billable then chargeable.rate_card_version end"),
+        ('leg_band', 'chargeable.time_band'),
+    ]) }}
+    {{ longest_prefix_joins('resale_card', 'cards', 'chargeable.called_e164', keys=[
+        ('version_id', "case when chargeable.is_billable then chargeable.resale_card_version end"),
+        ('leg_band', 'chargeable.resale_time_band'),
+    ]) }}
+),
+
+priced_rows as (
+    select
+        matched.*,
+        cost_row.destination,
+        cost_row.rate_per_minute,
+        cost_row.connection_fee,
+        cost_row.initial_increment,
+        cost_row.subsequent_increment,
+        cost_row.currency as card_currency,
+        greatest(matched.duration_seconds, cost_row.minimum_seconds) as billable_seconds,
+        resale_row.rate_per_minute as resale_rate_per_minute,
+        resale_row.connection_fee as resale_connection_fee,
+        resale_row.initial_increment as resale_initial_increment,
+        resale_row.subsequent_increment as resale_subsequent_increment,
+        greatest(matched.duration_seconds, resale_row.minimum_seconds) as resale_billable_seconds
+    from matched
+    left join cards as cost_row
+        on matched.rated_prefix = cost_row.prefix
+        and matched.rate_card_version = cost_row.version_id
+        and matched.time_band = cost_row.leg_band
+    left join cards as resale_row
+        on matched.resale_prefix = resale_row.prefix
+        and matched.resale_card_version = resale_row.version_id
+        and matched.resale_time_band = resale_row.leg_band
+),
+
+billed as (
+    select
+        *,
+        case
+            when not is_billable then 0
+            when rated_prefix is null then null
+            when billable_seconds <= initial_increment then initial_increment
+            else initial_increment
+                + cast(ceil(cast(billable_seconds - initial_increment as numeric(18, 6))
+                    / subsequent_increment) as integer) * subsequent_increment
+        end as billed_seconds,
+        case
+            when resale_prefix is null then null
+            when resale_billable_seconds <= resale_initial_increment then resale_initial_increment
+            else resale_initial_increment
+                + cast(ceil(cast(resale_billable_seconds - resale_initial_increment as numeric(18, 6))
+                    / resale_subsequent_increment) as integer) * resale_subsequent_increment
+        end as resale_billed_seconds
+    from priced_rows
+),
+
+costed as (
+    select
+        *,
+        cast(
+            case
+                when is_unknown_direction then null
+                when not is_billable then 0
+                when rated_prefix is not null
+                    -- (fee * 60 + rate * billed) / 60: one exact division (macros/decimal_div_round)
+                    then {{ decimal_div_round('connection_fee * 60 + rate_per_minute * billed_seconds', 60, 4) }}
+            end as numeric(18, 4)
+        ) as cost,
+        cast(
+            case
+                when resale_prefix is not null
+                    then {{ decimal_div_round(
+                        'resale_connection_fee * 60 + resale_rate_per_minute * resale_billed_seconds',
+                        60, 4) }}
+            end as numeric(18, 4)
+        ) as resale_card_price
+    from billed
+),
+
+final as (
+    select
+        -- ids
+        tenant_id,
+        site_id,
+        source_format,
+        source_record_id,
+
+        -- which card priced the leg
+        case when is_billable or is_unknown_direction then carrier end as rate_card,
+        case when is_billable then rate_card_version end as rate_card_version,
+        case when is_billable then rated_prefix end as rated_prefix,
+        destination,
+
+        -- measures
+        cast(case when is_unknown_direction then null else billed_seconds end as integer)
+            as billed_seconds,
+        cost,
+        coalesce(card_currency, tenant_currency) as currency,
+        cast(
+            case
+                when cost is null then null
+                when not is_billable then 0
+                when resale_card_price is not null then resale_card_price
+                when resale_markup_percent is not null
+                    then {{ decimal_div_round('cost * (100 + resale_markup_percent)', 100, 4) }}
+            end as numeric(18, 4)
+        ) as resale_price,
+        case when resale_card_price is not null then resale_card_version end
+            as resale_rate_card_version,
+        case
+            when is_unknown_direction then 'direction unknown'
+            when not is_billable then null
+            when called_e164 is null then 'no called number'
+            when rate_card_version is null
+                then 'no rate card for carrier ' || coalesce(carrier, '(none)') || ' in force'
+            when rated_prefix is null then 'no prefix matches ' || called_e164
+        end as unrated_reason,
+
+        -- lineage of this row
+        rating_fingerprint,
+        '{{ invocation_id }}' as rated_in_invocation
+    from costed
+)
+
+select * from final
