@@ -429,6 +429,7 @@ class DialogTracker:
             dialog.invite_cseqs.add(cseq_number)
             if dialog.state == "challenged":  # the authenticated retry: same attempt
                 dialog.state = "setup"
+                dialog.final = None
             return []
         if method == "CANCEL" and dialog.state != "answered":
             if dialog.cancel_at is None:
