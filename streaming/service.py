@@ -1,0 +1,358 @@
+"""The sidecar (`callmeter stream`): listeners -> spool -> parse -> live state + rules -> alerts.
+
+Durability, in order: a received line is appended to its stream's spool and fsync'd (group
+commit: whatever arrived meanwhile shares one fsync) before it is parsed; alerts are handed to
+the dispatcher (durable, deduplicating on alert_id) before the spool cursor `stream` moves past
+the records that raised them. After a crash the sidecar replays the spool from that cursor:
+nothing is lost, and a replayed record raises the same alert id, which the dispatcher refuses
+the second time, so no alert is sent twice.
+
+Rules are reloaded from callmeter.yaml when the file changes; listeners need a restart."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from callmeter.config import CallmeterConfig, ConfigError, Site, load_config
+from callmeter.legs import CallLeg
+from extractors.parsers import ParseContext, Parser, get_parser
+from extractors.spool import SpoolReader, SpoolRecord, SpoolWriter, StreamKey
+from streaming import settings as cfg
+from streaming.alerts import Alert
+from streaming.listeners import LineListener
+from streaming.live_store import LiveStore
+from streaming.rules.base import RuleContext, StreamRule, event_from_leg
+from streaming.rules.build import build_rules, rule_context
+from streaming.rules.capacity import FeedSilence
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "stream"  # the sidecar's own cursor in each spool stream
+_QUEUE_LINES = 20_000  # per listener: received, not yet spooled
+_GROUP = 2_000  # lines per group commit at most
+_TICK_SECONDS = 1.0
+
+
+class AlertSink(Protocol):
+    """What the sidecar needs of streaming.notify's Dispatcher."""
+
+    async def start(self) -> None: ...
+    async def submit(self, alert: Alert, targets: list[str] | None = None) -> bool: ...
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Stats:
+    received: int = 0
+    rejected_lines: int = 0
+    legs: int = 0
+    parse_rejects: int = 0
+    alerts: int = 0
+    alerts_duplicate: int = 0
+
+
+@dataclass
+class _Feed:
+    """One listener's pipeline: queue -> spool writer -> processing."""
+
+    settings: cfg.Listener
+    key: StreamKey
+    site: Site
+    parser: Parser
+    context: ParseContext
+    writer: SpoolWriter
+    reader: SpoolReader
+    queue: asyncio.Queue[tuple[bytes, datetime, str | None]] = field(
+        default_factory=lambda: asyncio.Queue(_QUEUE_LINES)
+    )
+    listener: LineListener | None = None
+
+
+class Sidecar:
+    """Runs the listeners, the spool, the rules and the dispatcher of one `streaming` section."""
+
+    def __init__(
+        self,
+        config: CallmeterConfig,
+        settings: cfg.StreamingSettings,
+        *,
+        config_path: Path | None = None,
+        sink_factory: Callable[[list[dict[str, Any]], Path], AlertSink] | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = settings
+        self.config_path = config_path
+        self.state_dir = settings.resolved_state_dir()
+        self.spool_dir = settings.resolved_spool_dir()
+        self.stats = Stats()
+        self._sink_factory = sink_factory or _dispatcher
+        self._rules = build_rules(list(settings.rules))
+        self._ctx: RuleContext = rule_context(config, settings)
+        self._feeds: dict[str, _Feed] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._config_mtime = _mtime(config_path)
+        self._process_lock = asyncio.Lock()
+        self.sink: AlertSink | None = None
+        self.store: LiveStore | None = None
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return {
+            name: f.listener.port
+            for name, f in self._feeds.items()
+            if f.listener and f.listener.port
+        }
+
+    async def start(self) -> None:
+        """Open the store and the dispatcher, replay what the spool holds past the cursor, then
+        start listening."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        url = self.settings.live_store.url
+        if url and not url.startswith("sqlite:"):
+            raise ConfigError("streaming.live_store.url: only sqlite:///<path> is supported so far")
+        self.store = LiveStore(
+            Path(url.removeprefix("sqlite:///")) if url else self.state_dir / "live.sqlite"
+        )
+        self.store.set_trunks(
+            {
+                (t.id, s.id, trunk): n
+                for t in self.config.tenants
+                for s in t.sites
+                for trunk, n in s.trunk_channels.items()
+            }
+        )
+        self.sink = self._sink_factory(list(self.settings.notify), self.state_dir / "notify")
+        await self.sink.start()
+        now = datetime.now(UTC)
+        for listener in self.settings.listeners:
+            self._feeds[listener.name] = self._feed(listener)
+            for rule in self._rule_objects():
+                if isinstance(rule, FeedSilence):
+                    rule.watch(listener.name, now)
+        for feed in self._feeds.values():
+            await self._replay(feed)
+        for feed in self._feeds.values():
+            feed.listener = LineListener(
+                feed.settings, self._deliverer(feed), self.settings.max_line_bytes
+            )
+            await feed.listener.start()
+            self._tasks.append(
+                asyncio.create_task(self._spool_loop(feed), name=f"spool-{feed.settings.name}")
+            )
+        self._tasks.append(asyncio.create_task(self._tick_loop(), name="tick"))
+
+    async def stop(self) -> None:
+        for feed in self._feeds.values():
+            if feed.listener is not None:
+                await feed.listener.stop()
+        for feed in self._feeds.values():  # spool and process what was received
+            while not feed.queue.empty():
+                await asyncio.sleep(0.01)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        for feed in self._feeds.values():
+            feed.writer.close()
+        if self.sink is not None:
+            await self.sink.stop()
+        if self.store is not None:
+            self.store.close()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        await self.start()
+        try:
+            await stop.wait()
+        finally:
+            await self.stop()
+
+    def _feed(self, listener: cfg.Listener) -> _Feed:
+        site = self.config.site(listener.tenant, listener.site)
+        key = StreamKey(listener.tenant, listener.site, listener.format)
+        try:
+            parser = get_parser(listener.format)
+        except ValueError as error:
+            raise ConfigError(f"streaming.listeners (id {listener.name}): {error}") from None
+        context = ParseContext(
+            timezone=ZoneInfo(site.timezone),
+            now=datetime.now(UTC),
+            trunk_devices=site.all_trunk_devices,
+            options=site.formats.get(listener.format, {}),
+            file_name=f"tcp:{listener.name}",
+        )
+        writer = SpoolWriter(self.spool_dir, key, max_line_bytes=self.settings.max_line_bytes)
+        return _Feed(listener, key, site, parser, context, writer, SpoolReader(self.spool_dir, key))
+
+    def _deliverer(self, feed: _Feed) -> Callable[[bytes, datetime, str | None], Awaitable[None]]:
+        async def deliver(payload: bytes, arrived_at: datetime, reason: str | None) -> None:
+            await feed.queue.put((payload, arrived_at, reason))  # blocks this listener only
+
+        return deliver
+
+    async def _spool_loop(self, feed: _Feed) -> None:
+        """Group commit: take what is queued, append it, fsync once, then process it."""
+        per_line = self.settings.fsync == "line"
+        while True:
+            items = [await feed.queue.get()]
+            while len(items) < _GROUP and not feed.queue.empty():
+                items.append(feed.queue.get_nowait())
+            records = []
+            for payload, arrived_at, reason in items:
+                end = feed.writer.append(payload, arrived_at, reason)
+                if per_line:
+                    await asyncio.to_thread(feed.writer.sync)
+                cut = reason or (
+                    None
+                    if len(payload) <= feed.writer.max_line_bytes
+                    else "longer than max_line_bytes"
+                )
+                records.append(
+                    SpoolRecord(payload[: feed.writer.max_line_bytes], arrived_at, cut, end)
+                )
+            if not per_line:
+                await asyncio.to_thread(feed.writer.sync)
+            try:
+                await self._process(feed, records)
+            except Exception:  # logged; the records stay past the cursor and replay on restart
+                log.exception(
+                    "processing %d records of %s failed", len(records), feed.settings.name
+                )
+
+    async def _replay(self, feed: _Feed) -> None:
+        """Process what was spooled but not yet processed before the last stop or crash."""
+        total = 0
+        while records := feed.reader.read_new(CONSUMER, max_records=_GROUP):
+            await self._process(feed, records)
+            total += len(records)
+        if total:
+            log.info("replayed %d spooled records of %s", total, feed.settings.name)
+
+    async def _process(self, feed: _Feed, records: list[SpoolRecord]) -> None:
+        assert self.store is not None and self.sink is not None
+        async with self._process_lock:
+            alerts: list[tuple[Alert, StreamRule]] = []
+            now = datetime.now(UTC)
+            rules = self._rule_objects()
+            with self.store.batch():
+                for record in records:
+                    self.stats.received += 1
+                    self.store.record_feed(
+                        feed.settings.name,
+                        feed.key.tenant_id,
+                        feed.key.site_id,
+                        record.arrived_at,
+                        record.is_reject,
+                    )
+                    for rule in rules:
+                        if isinstance(rule, FeedSilence):
+                            rule.seen(feed.settings.name, record.arrived_at)
+                    if record.is_reject:
+                        self.stats.rejected_lines += 1
+                        continue
+                    alerts.extend(self._evaluate(feed, record, rules, now))
+                for alert, _ in alerts:
+                    self.store.record_alert(alert)
+            for alert, rule in alerts:
+                await self._submit(alert, rule)
+            feed.reader.commit(CONSUMER, records[-1].end)
+
+    def _evaluate(
+        self, feed: _Feed, record: SpoolRecord, rules: list[StreamRule], now: datetime
+    ) -> list[tuple[Alert, StreamRule]]:
+        assert self.store is not None
+        # The arrival time is the parser's "now": a replay reads the record the same way.
+        context = ParseContext(
+            timezone=feed.context.timezone,
+            now=record.arrived_at,
+            trunk_devices=feed.context.trunk_devices,
+            options=feed.context.options,
+            file_name=feed.context.file_name,
+        )
+        found: list[tuple[Alert, StreamRule]] = []
+        try:
+            items = list(feed.parser(record.payload + b"\n", context))
+        except (
+            Exception
+        ):  # a parser bug: keep serving; the line is in the spool for the batch layer
+            log.exception("%s parser failed on a line", feed.settings.format)
+            self.stats.parse_rejects += 1
+            return found
+        for item in items:
+            if not isinstance(item, CallLeg):
+                self.stats.parse_rejects += 1
+                continue
+            self.stats.legs += 1
+            event = event_from_leg(
+                item, feed.key.tenant_id, feed.site, feed.settings.name, record.arrived_at
+            )
+            self.store.apply(event)
+            for rule in rules:
+                found.extend((alert, rule) for alert in rule.on_event(event, self._ctx, now))
+        return found
+
+    async def _submit(self, alert: Alert, rule: StreamRule) -> None:
+        assert self.sink is not None
+        if await self.sink.submit(alert, rule.notify):
+            self.stats.alerts += 1
+            log.warning("alert %s: %s", alert.alert_id, alert.message)
+        else:
+            self.stats.alerts_duplicate += 1
+
+    def _rule_objects(self) -> list[StreamRule]:
+        return [rule for _, rule in self._rules.values()]
+
+    async def _tick_loop(self) -> None:
+        since_reload = 0.0
+        while True:
+            await asyncio.sleep(_TICK_SECONDS)
+            now = datetime.now(UTC)
+            for rule in self._rule_objects():
+                try:
+                    for alert in rule.on_tick(self._ctx, now):
+                        if self.store is not None:
+                            self.store.record_alert(alert)
+                        await self._submit(alert, rule)
+                except Exception:
+                    log.exception("rule %s failed on a tick", rule.rule_id)
+            since_reload += _TICK_SECONDS
+            if since_reload >= self.settings.reload_seconds:
+                since_reload = 0.0
+                self.reload_rules_if_changed()
+            if self.store is not None:
+                self.store.prune(now)
+
+    def reload_rules_if_changed(self) -> bool:
+        """Re-read callmeter.yaml when it changed; a broken file keeps the running rules."""
+        mtime = _mtime(self.config_path)
+        if self.config_path is None or mtime == self._config_mtime:
+            return False
+        self._config_mtime = mtime
+        try:
+            config = load_config(self.config_path)
+            settings = cfg.load_streaming(config, str(self.config_path))
+            self._rules = build_rules(list(settings.rules), self._rules)
+        except (ConfigError, ValueError, OSError) as error:
+            log.error("not reloading the rules: %s", error)
+            return False
+        log.info("rules reloaded: %s", ", ".join(self._rules))
+        return True
+
+
+def _mtime(path: Path | None) -> float | None:
+    try:
+        return path.stat().st_mtime if path is not None else None
+    except OSError:
+        return None
+
+
+def _dispatcher(notify: list[dict[str, Any]], state_dir: Path) -> AlertSink:
+    from streaming.notify.dispatcher import Dispatcher
+
+    dispatcher: AlertSink = Dispatcher.from_config(notify, state_dir)
+    return dispatcher
