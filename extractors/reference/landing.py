@@ -27,7 +27,6 @@ class RawTable:
     name: str
     data: pa.Table
     merge_key: Sequence[str]
-    primary_key: Sequence[str] = ()
 
 
 def column_hints(schema: pa.Schema) -> dict[str, dict[str, Any]]:
@@ -84,7 +83,6 @@ def land(
             table_name=table.name,
             write_disposition=REPLACE_BY_KEY,
             merge_key=list(table.merge_key),
-            primary_key=list(table.primary_key) or None,
             columns=cast(Any, column_hints(table.data.schema)),
         )
         for table in tables
