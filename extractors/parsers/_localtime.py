@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -103,6 +103,12 @@ def infer_year(
     if not (1 <= month <= 12 and 1 <= day <= 31):
         raise ValueError(f"date {month:02d}/{day:02d} does not exist")
     year = local_now.year
+    if month != 2 or day != 29:  # the common case, without building datetimes
+        now = (local_now.month, local_now.day, local_now.hour, local_now.minute, local_now.second)
+        if (month, day, hour, minute, second) > now:
+            year -= 1
+        date(year, month, day)  # raises for 04/31 and the like
+        return year
     for _ in range(9):  # at most 8 years back reaches a leap year
         try:
             candidate = datetime(year, month, day, hour, minute, second)
@@ -124,25 +130,47 @@ def infer_date(hour: int, minute: int, local_now: datetime) -> date:
     return today
 
 
-class LegRow(NamedTuple):
-    """One parsed leg before it becomes a CallLeg or an Arrow row: times as UTC epoch seconds."""
-
-    source_record_id: str
-    call_id: str
-    started: int
-    answered: int | None
-    ended: int
-    ring_seconds: int | None
-    duration_seconds: int
-    direction: str
-    disposition: str
-    calling_number: str | None
-    called_number: str | None
-    extension: str | None
-    trunk: str | None
-    account_code: str | None
-    raw: str
-    extra: dict[str, Any]
+# One parsed leg before it becomes a CallLeg or an Arrow row, times as UTC epoch seconds.
+# A plain tuple (building a NamedTuple costs more than the rest of a row), in this order:
+# source_record_id, call_id, started, answered, ended, ring_seconds, duration_seconds,
+# direction, disposition, calling_number, called_number, extension, trunk, account_code, raw,
+# extra (a dict).
+LegRow = tuple[
+    str,
+    str,
+    int,
+    int | None,
+    int,
+    int | None,
+    int,
+    str,
+    str,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str | None,
+    str,
+    dict[str, Any],
+]
+ROW_FIELDS = (
+    "source_record_id",
+    "call_id",
+    "started",
+    "answered",
+    "ended",
+    "ring_seconds",
+    "duration_seconds",
+    "direction",
+    "disposition",
+    "calling_number",
+    "called_number",
+    "extension",
+    "trunk",
+    "account_code",
+    "raw",
+    "extra",
+)
 
 
 def _utc(seconds: int) -> datetime:
@@ -151,24 +179,26 @@ def _utc(seconds: int) -> datetime:
 
 def leg_from_row(source_format: str, row: LegRow) -> CallLeg:
     """A LegRow as the canonical CallLeg."""
+    (record_id, call_id, started, answered, ended, ring, duration, direction, disposition,
+     calling, called, extension, trunk, account, raw, extra) = row  # fmt: skip
     return CallLeg(
         source_format=source_format,  # type: ignore[arg-type]
-        source_record_id=row.source_record_id,
-        call_id=row.call_id,
-        started_at=_utc(row.started),
-        answered_at=None if row.answered is None else _utc(row.answered),
-        ended_at=_utc(row.ended),
-        ring_seconds=row.ring_seconds,
-        duration_seconds=row.duration_seconds,
-        direction=row.direction,  # type: ignore[arg-type]
-        disposition=row.disposition,  # type: ignore[arg-type]
-        calling_number=row.calling_number,
-        called_number=row.called_number,
-        extension=row.extension,
-        trunk=row.trunk,
-        account_code=row.account_code,
-        raw=row.raw,
-        extra=row.extra,
+        source_record_id=record_id,
+        call_id=call_id,
+        started_at=_utc(started),
+        answered_at=None if answered is None else _utc(answered),
+        ended_at=_utc(ended),
+        ring_seconds=ring,
+        duration_seconds=duration,
+        direction=direction,  # type: ignore[arg-type]
+        disposition=disposition,  # type: ignore[arg-type]
+        calling_number=calling,
+        called_number=called,
+        extension=extension,
+        trunk=trunk,
+        account_code=account,
+        raw=raw,
+        extra=extra,
     )
 
 
@@ -183,7 +213,7 @@ def items_from_rows(
 _TS_TYPE = LEG_SCHEMA.field("started_at").type
 
 
-def _timestamps(values: list[int | None]) -> pa.Array:
+def _timestamps(values: tuple[int | None, ...]) -> pa.Array:
     seconds = pa.array(values, pa.int64())
     return pc.multiply(seconds, pa.scalar(1_000_000, pa.int64())).cast(_TS_TYPE)
 
@@ -192,18 +222,21 @@ def tables_from_rows(
     source_format: str, rows: Iterable[LegRow | Rejected], file_name: str | None
 ) -> ParsedTables:
     """The row parser's output as Arrow tables, without building a CallLeg per record."""
-    columns: list[list[Any]] = [[] for _ in LegRow._fields]
-    appenders = [column.append for column in columns]
+    legs: list[LegRow] = []
     rejects: list[Rejected] = []
+    keep_leg, keep_reject = legs.append, rejects.append
+    for row in rows:
+        if type(row) is tuple:
+            keep_leg(row)
+        else:
+            keep_reject(row)  # type: ignore[arg-type]
+    columns: list[tuple[Any, ...]] = (
+        list(zip(*legs, strict=True)) if legs else [()] * len(ROW_FIELDS)
+    )
+    by_name = dict(zip(ROW_FIELDS, columns, strict=True))
     extra_json: list[str] = []
     cache: dict[tuple[Any, ...], str] = {}
-    for row in rows:
-        if isinstance(row, Rejected):
-            rejects.append(row)
-            continue
-        for append, value in zip(appenders, row, strict=True):
-            append(value)
-        extra = row.extra
+    for extra in by_name["extra"]:
         try:  # most extras repeat (flags, notes): serialise each distinct one once
             key = tuple(extra.items())
             text = cache.get(key)
@@ -212,7 +245,6 @@ def tables_from_rows(
         except TypeError:  # an unhashable value
             text = json.dumps(extra, default=json_default, sort_keys=True)
         extra_json.append(text)
-    by_name = dict(zip(LegRow._fields, columns, strict=True))
     n = len(extra_json)
     arrays = {
         "source_format": pa.array([source_format] * n, pa.string()),

@@ -358,7 +358,7 @@ def _row(
         extra["dst"] = notes
     if r.get("dcontext"):
         extra["dcontext"] = r["dcontext"]
-    return LegRow(
+    return (
         record_id,
         r.get("linkedid") or uniqueid or record_id,
         started,

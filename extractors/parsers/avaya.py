@@ -419,7 +419,7 @@ def _row(
     for name in ("code-dial", "vdn", "ixc-code", "feat-flag", "node-num"):
         if values.get(name):
             extra[name.replace("-", "_")] = values[name]
-    return LegRow(
+    return (
         record_id,
         ucid or record_id,
         started,

@@ -130,8 +130,8 @@ def _rows(data: bytes, ctx: ParseContext, options: _Options) -> Iterator[LegRow 
         except ValueError as error:
             parsed.append(Rejected(FORMAT, keys.key(raw), str(error), raw, number, ctx.file_name))
     for item in parsed:
-        if isinstance(item, LegRow) and item.call_id in b_to_a and "call_uuid" not in columns:
-            item = item._replace(call_id=b_to_a[item.call_id])
+        if type(item) is tuple and item[1] in b_to_a and "call_uuid" not in columns:
+            item = (item[0], b_to_a[item[1]], *item[2:])  # type: ignore[assignment]
         yield item
 
 
@@ -234,7 +234,7 @@ def _row(
         extra["bleg_uuid"] = r["bleg_uuid"]
     if notes:
         extra["dst"] = notes
-    return LegRow(
+    return (
         record_id,
         r.get("call_uuid", "").strip() or record_id,
         started,

@@ -13,6 +13,7 @@ Options (`formats: {mitel: {...}}` in callmeter.yaml):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,10 @@ FORMAT = "mitel"
 LENGTH = 88  # columns 1-88; CR LF are framing
 _SPACERS = (6, 13, 22, 32)  # 0-based columns that must be blank in every record
 _COMPLETION = frozenset(" AaTBEIODSU")
+_FAST = re.compile(
+    r"([ \-%+])(\d\d)/(\d\d) (\d\d):(\d\d)([ aApP]) (\d\d):([0-5]\d):([0-5]\d) "
+    r"(.{4}) ([ *\-])(\d\d\d|\*\*\*|   ) (.{26})([ AaTBEIODSU])(.)(.{4})(.) (.{4}) (.{12}).(.{3})"
+)
 
 
 class _Options:
@@ -124,16 +129,8 @@ def _is_trunk(party: str) -> bool:
     return len(party) > 1 and party[0] in "TX" and party[1:].isdigit()
 
 
-def _row(
-    line: str,
-    options: _Options,
-    clock: LocalClock,
-    local_now: datetime,
-    keys: OccurrenceCounter,
-) -> LegRow:
-    # Column 1 (the long-call flag) is trimmed by some collectors: the date's '/' tells.
-    trimmed = len(line) >= 4 and line[2] == "/" and line[3] != "/"
-    record = " " + line if trimmed else line
+def _checked(record: str, line: str, options: _Options) -> tuple[Any, ...]:
+    """The fields of a record that missed the fast path, with a precise reason if it is bad."""
     if len(record) != LENGTH:
         raise ValueError(
             f"line is {len(line)} characters; the standard MiVB SMDR layout has {LENGTH} "
@@ -156,37 +153,97 @@ def _row(
     tta_field = record[29:32]
     digits_end = 54 if options.meter_pulses else 59
     digits = record[33:digits_end].strip()
-    completion = record[59]
-    forward_flag = record[60].strip()
-    called = record[61:65].strip()
-    transfer_flag = record[65].strip()
-    third = record[67:71].strip()
-    account = record[72:84].strip()
-    system_id = record[85:88].strip()
+    meter = record[54:59].strip() if options.meter_pulses else ""
     if not calling:
         raise ValueError("calling party (columns 24-27) is blank")
     if attendant not in " *-":
         raise ValueError(f"attendant flag {attendant!r} (column 29) is not '*', '-' or blank")
+    completion = record[59]
     if completion not in _COMPLETION:
         raise ValueError(f"call completion status {completion!r} (column 60) is not a known code")
+    tta: int | None = None
+    unanswered = False
     if tta_field == "***":
-        tta: int | None = None
         unanswered = True
-    elif tta_field.strip() == "":
-        tta, unanswered = None, False
     elif tta_field.strip().isdigit():
-        tta, unanswered = int(tta_field), False
-    else:
+        tta = int(tta_field)
+    elif tta_field.strip():
         raise ValueError(
             f"time to answer {tta_field!r} (columns 30-32) is not digits, *** or blank"
         )
+    return (
+        record[0],
+        month,
+        day,
+        hour,
+        minute,
+        length,
+        calling,
+        attendant,
+        tta,
+        unanswered,
+        digits,
+        completion,
+        record[60].strip(),
+        record[61:65].strip(),
+        record[65].strip(),
+        record[67:71].strip(),
+        record[72:84].strip(),
+        record[85:88].strip(),
+        meter,
+    )
+
+
+def _row(
+    line: str,
+    options: _Options,
+    clock: LocalClock,
+    local_now: datetime,
+    keys: OccurrenceCounter,
+) -> LegRow:
+    # Column 1 (the long-call flag) is trimmed by some collectors: the date's '/' tells.
+    trimmed = len(line) >= 4 and line[2] == "/" and line[3] != "/"
+    record = " " + line if trimmed else line
+    match = _FAST.match(record) if len(record) == LENGTH else None
+    if match is not None and not options.meter_pulses and options.clock != "12":
+        # The common, well-formed record: one regex instead of the checks of _checked().
+        (flag, mm, dd, hh, mi, suffix, dh, dm, ds, calling, attendant, tta_field, digits,
+         completion, forward_flag, called, transfer_flag, third, account, system_id) = match.groups()  # fmt: skip
+        month, day, minute = int(mm), int(dd), int(mi)
+        hour = int(hh)
+        if suffix == " ":
+            if hour > 23:
+                raise ValueError(f"start time {record[7:13]!r} (columns 8-13) has hour {hour}")
+        elif 1 <= hour <= 12:
+            hour = (hour % 12) + (12 if suffix in "pP" else 0)
+        else:
+            raise ValueError(
+                f"start time {record[7:13]!r} (columns 8-13): hour {hour} on a 12-hour clock"
+            )
+        length = int(dh) * 3600 + int(dm) * 60 + int(ds)
+        calling, digits, called = calling.strip(), digits.strip(), called.strip()
+        forward_flag, transfer_flag = forward_flag.strip(), transfer_flag.strip()
+        third, account, system_id = third.strip(), account.strip(), system_id.strip()
+        if tta_field == "***":
+            tta: int | None = None
+            unanswered = True
+        else:
+            tta, unanswered = (None if tta_field == "   " else int(tta_field)), False
+        date_field = record[1:6]
+        meter = ""
+        if not calling:
+            raise ValueError("calling party (columns 24-27) is blank")
+    else:
+        (flag, month, day, hour, minute, length, calling, attendant, tta, unanswered, digits,
+         completion, forward_flag, called, transfer_flag, third, account, system_id, meter) = _checked(record, line, options)  # fmt: skip
+        date_field = record[1:6]
     try:
         year = infer_year(month, day, hour, minute, 0, local_now)
         started, note = clock.to_utc(year, month, day, hour, minute)
     except ValueError as error:
         raise ValueError(f"date {date_field!r} (columns 2-6): {error}") from None
 
-    extra: dict[str, Any] = {"long_call_flag": record[0].strip() or None, "year_inferred": year}
+    extra: dict[str, Any] = {"long_call_flag": flag.strip() or None, "year_inferred": year}
     if _is_trunk(calling):
         direction, trunk = "inbound", calling
         extension = third or called or None
@@ -234,10 +291,10 @@ def _row(
         extra["third_party"] = third
     if system_id:
         extra["system_id"] = system_id
-    if options.meter_pulses and record[54:59].strip():
-        extra["meter_pulses"] = record[54:59].strip()
+    if meter:
+        extra["meter_pulses"] = meter
     record_id = keys.key(line)
-    return LegRow(
+    return (
         record_id,
         record_id,
         started,
