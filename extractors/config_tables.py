@@ -8,20 +8,25 @@ from typing import Any
 from callmeter.config import CallmeterConfig
 from callmeter.settings import Warehouse
 
-_TEXT = {"data_type": "text"}
+
+
+def _text() -> dict[str, Any]:
+    return {"data_type": "text"}  # a fresh dict per column: dlt writes into column hints
+
+
 TENANT_COLUMNS: dict[str, Any] = {
-    "tenant_id": _TEXT, "name": _TEXT, "currency": _TEXT,
+    "tenant_id": _text(), "name": _text(), "currency": _text(),
     "resale_markup_percent": {"data_type": "decimal", "precision": 9, "scale": 4},
 }
 SITE_COLUMNS: dict[str, Any] = {
-    name: _TEXT
+    name: _text()
     for name in (
         "tenant_id", "site_id", "timezone", "country_code", "outside_line_prefix",
         "national_prefix", "international_prefix", "carrier",
     )
 } | {"extension_digits": {"data_type": "bigint"}}
 TRUNK_COLUMNS: dict[str, Any] = {
-    "tenant_id": _TEXT, "site_id": _TEXT, "trunk": _TEXT, "carrier": _TEXT,
+    "tenant_id": _text(), "site_id": _text(), "trunk": _text(), "carrier": _text(),
     "channels": {"data_type": "bigint"},
 }
 

@@ -18,8 +18,13 @@ def dlt_destination(warehouse: Warehouse) -> Any:
 
 def raw_pipeline(name: str, warehouse: Warehouse, pipelines_dir: str | None = None) -> Any:
     """A dlt pipeline writing dataset `raw` (== the dbt source name, so lineage joins)."""
+    import os
+
     from callmeter.settings import data_dir
 
+    # Arrow tables skip dlt's load-id column by default; staging carries _dlt_load_id so every
+    # mart row traces back to its load.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
     return dlt.pipeline(
         pipeline_name=name,
         destination=dlt_destination(warehouse),

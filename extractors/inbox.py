@@ -37,10 +37,10 @@ log = logging.getLogger(__name__)
 
 FILE_KEY = ["tenant_id", "site_id", "source_format", "sha256"]
 FILE_COLUMNS: dict[str, Any] = {
-    "tenant_id": {"data_type": "text", "nullable": False},
-    "site_id": {"data_type": "text", "nullable": False},
-    "source_format": {"data_type": "text", "nullable": False},
-    "sha256": {"data_type": "text", "nullable": False},
+    "tenant_id": {"data_type": "text"},
+    "site_id": {"data_type": "text"},
+    "source_format": {"data_type": "text"},
+    "sha256": {"data_type": "text"},
     "file_name": {"data_type": "text"},
     "bytes": {"data_type": "bigint"},
     "legs": {"data_type": "bigint"},

@@ -42,10 +42,6 @@ REJECT_COLUMNS: dict[str, Any] = {
     "tenant_id": {"data_type": "text"},
     "site_id": {"data_type": "text"},
 } | {f.name: dict(_DLT_TYPES[f.type]) for f in REJECT_SCHEMA}
-for _name in LEG_KEY:
-    LEG_COLUMNS[_name]["nullable"] = False
-for _name in REJECT_KEY:
-    REJECT_COLUMNS[_name]["nullable"] = False
 
 
 def with_site(table: pa.Table, tenant_id: str, site_id: str) -> pa.Table:

@@ -163,14 +163,21 @@ def csv_line_pattern(fields: int) -> str:
 
 
 def describe_bad_line(line: str, expected: int) -> str:
-    """Why a line failed the field-count pattern: its field count, or its quoting."""
+    """Why a line failed the field-count pattern: its field count and/or its quoting."""
+    fields = next(csv.reader([line]), [])
     try:
-        fields = next(csv.reader([line], strict=True))
-    except (csv.Error, StopIteration):
-        return "malformed quoting: the line is not valid CSV"
+        next(csv.reader([line], strict=True), None)
+        quoting = None
+    except csv.Error as error:
+        quoting = str(error)
+    problems = []
     if len(fields) != expected:
-        return f"{len(fields)} fields where the header has {expected} (truncated or malformed line)"
-    return "malformed quoting: the line is not valid CSV"
+        problems.append(f"{len(fields)} fields where the header has {expected}")
+    if quoting is not None:
+        problems.append(f"malformed quoting ({quoting})")
+    if not problems:
+        return "malformed quoting: a quote inside an unquoted field"
+    return ", ".join(problems) + " (truncated or malformed line)"
 
 
 def read_csv_columns(

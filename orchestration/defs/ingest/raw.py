@@ -81,8 +81,7 @@ def raw_config(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResu
 
 ingest_and_build = dg.define_asset_job(
     "ingest_and_build",
-    selection=dg.AssetSelection.groups("ingest", "staging", "intermediate", "marts")
-    | dg.AssetSelection.assets(dg.AssetKey(["reference", "emergency_numbers"])),
+    selection=dg.AssetSelection.groups("ingest", "reference", "staging", "intermediate", "marts"),
 )
 
 ingest_and_build_schedule = dg.ScheduleDefinition(

@@ -18,13 +18,16 @@ DBT_PROJECT.prepare_if_dev()  # parses under `dagster dev`; CI and `callmeter bu
 
 
 class LayerTranslator(DagsterDbtTranslator):
-    """Group = top models/ folder (staging | intermediate | marts); models rebuild when parents do."""
+    """Group = top models/ folder (staging | intermediate | marts), seeds in `reference`;
+    models rebuild when their parents do."""
 
     def get_asset_spec(
         self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
     ) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "seed":
+            return spec.replace_attributes(group_name="reference")
         if props["resource_type"] != "model":
             return spec
         return spec.replace_attributes(

@@ -1,0 +1,72 @@
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from callmeter.config import load_config
+from callmeter.settings import Warehouse
+from extractors.inbox import SourceFile, inbox_files, land_files
+from tests.paths import FIXTURES, PBX
+
+CONFIG = load_config(FIXTURES / "callmeter.yaml")
+
+
+def _warehouse(tmp_path: Path) -> Warehouse:
+    return Warehouse.from_url(f"duckdb:///{tmp_path / 'wh.duckdb'}")
+
+
+def _count(warehouse: Warehouse, sql: str) -> int:
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        return int(con.execute(sql).fetchall()[0][0])
+
+
+@pytest.mark.integration
+def test_landing_the_same_file_twice_leaves_the_same_rows(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path)
+    cdr = SourceFile(PBX / "cucm/cdr.txt", "cucm", "acme", "portland")
+    for _ in range(2):
+        land_files(warehouse, CONFIG, [cdr], pipelines_dir=str(tmp_path / "dlt"))
+    assert _count(warehouse, "select count(*) from raw.cucm_call_legs") == 3
+    assert _count(warehouse, "select count(distinct _dlt_load_id) from raw.cucm_call_legs") == 1
+
+
+@pytest.mark.integration
+def test_unreadable_records_land_in_rejected_records_with_their_reason(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path)
+    bad = tmp_path / "mixed.txt"
+    lines = (PBX / "cucm/cdr.txt").read_text().splitlines()
+    bad.write_text("\n".join([*lines, lines[2][:40]]) + "\n")  # plus a truncated record
+    summary = land_files(
+        warehouse, CONFIG, [SourceFile(bad, "cucm", "acme", "portland")], pipelines_dir=str(tmp_path / "dlt")
+    )
+    assert summary.legs == {"cucm": 3}
+    assert summary.rejects == {"cucm": 1}
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        [(reason, line_number, file_name)] = con.execute(
+            "select reason, line_number, file_name from raw.rejected_records"
+        ).fetchall()
+    assert reason and line_number == len(lines) + 1 and file_name == "mixed.txt"
+
+
+@pytest.mark.integration
+def test_the_drop_folder_lands_each_file_once_even_when_it_is_dropped_again(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path)
+    folder = tmp_path / "inbox/acme/portland/cucm"
+    folder.mkdir(parents=True)
+    shutil.copy(PBX / "cucm/cdr.txt", folder / "cdr_1.txt")
+    first = land_files(warehouse, CONFIG, inbox_files(tmp_path / "inbox"), only_new=True, pipelines_dir=str(tmp_path / "dlt"))
+    shutil.copy(PBX / "cucm/cdr.txt", folder / "cdr_1_resent.txt")  # same bytes, new name
+    second = land_files(warehouse, CONFIG, inbox_files(tmp_path / "inbox"), only_new=True, pipelines_dir=str(tmp_path / "dlt"))
+    assert (first.files, first.total_legs) == (1, 3)
+    assert (second.files, second.skipped_files) == (0, 2)
+    assert _count(warehouse, "select count(*) from raw.ingested_files") == 1
+
+
+def test_the_drop_folder_layout_gives_tenant_site_and_format(tmp_path: Path) -> None:
+    (tmp_path / "acme/london/3cx").mkdir(parents=True)
+    (tmp_path / "acme/london/3cx/cdr.log").write_text("")
+    (tmp_path / "acme/london/3cx/.hidden").write_text("")
+    (tmp_path / "acme/london/3cx/upload.part").write_text("")
+    [found] = inbox_files(tmp_path)
+    assert (found.tenant_id, found.site_id, found.source_format, found.path.name) == ("acme", "london", "3cx", "cdr.log")
