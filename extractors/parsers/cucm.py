@@ -397,7 +397,9 @@ def _nth_line_start(data: bytes, n: int) -> int:
     """Byte offset where line n + 1 starts (after n line feeds)."""
     offset = 0
     for _ in range(n):
-        offset = data.index(b"\n", offset) + 1
+        offset = data.find(b"\n", offset) + 1
+        if offset == 0:
+            return len(data)
     return offset
 
 
