@@ -87,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"imported rate card {version.version_id}: {len(card.rates)} rows, "
         f"{card.prefixes} prefixes ({bands}), currency {', '.join(card.currencies)}, "
+        f"peak {'-'.join(card.peak_window or ('08:00', '18:00'))}, "
         f"in {time.monotonic() - started:.1f} s"
     )
     for warning in card.warnings:

@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,10 +40,13 @@ OPTIONAL = (
     "subsequent_increment",
     "time_band",
     "currency",
+    "peak_start",
+    "peak_end",
 )
 BANDS = ("peak", "offpeak", "weekend", "any")
 RATE_PLACES = 6  # raw.rate_cards stores money as decimal(18, 6)
 _PREFIX = re.compile(r"\d{1,15}")
+_HHMM = re.compile(r"(\d{1,2}):(\d{2})")
 PIPELINE = "callmeter_rate_cards"
 
 MONEY = pa.decimal128(18, RATE_PLACES)
@@ -77,6 +80,9 @@ RATE_SCHEMA = pa.schema(
         pa.field("subsequent_increment", pa.int64(), nullable=False),
         pa.field("time_band", pa.string(), nullable=False),
         pa.field("currency", pa.string()),
+        # The card's peak window (local time, HH:MM; null = the default 08:00 to 18:00).
+        pa.field("peak_start", pa.string()),
+        pa.field("peak_end", pa.string()),
     ]
 )
 
@@ -137,6 +143,7 @@ class RateCard:
     source_file: str
     rates: list[Rate]
     warnings: list[str] = field(default_factory=list)
+    peak_window: tuple[str, str] | None = None  # (start, end) local HH:MM; None = 08:00-18:00
 
     @property
     def bands(self) -> dict[str, int]:
@@ -184,6 +191,8 @@ def read_rate_card(
     problems = version.problems() + sheet.problems
     rates: list[Rate] = []
     first_row: dict[tuple[str, str], int] = {}
+    window: tuple[str, str] | None = None
+    window_row = 0
     for number, row in sheet.rows:
         reader = RowReader(number, row, problems)
         prefix = reader.get("prefix", _prefix, required=True)
@@ -210,11 +219,46 @@ def read_rate_card(
                 )
             else:
                 first_row[key] = number
+        start = reader.get("peak_start", _hhmm)
+        end = reader.get("peak_end", _hhmm)
+        if (start is None) != (end is None) and not (
+            reader.failed("peak_start") or reader.failed("peak_end")
+        ):
+            reader.fail(
+                "peak_start" if start is None else "peak_end", "give both peak_start and peak_end"
+            )
+        elif start is not None and end is not None:
+            if start >= end:
+                reader.fail("peak_end", f"{end} must be after peak_start {start}")
+            elif window is None:
+                window, window_row = (start, end), number
+            elif window != (start, end):
+                reader.fail(
+                    "peak_start",
+                    f"peak window {start}-{end} differs from {window[0]}-{window[1]} on row "
+                    f"{window_row} (one peak window per card)",
+                )
         if reader.ok:
             rates.append(rate)
     if problems:
         raise ImportRefused(file_name, problems)
-    return RateCard(version, Path(file_name).name, rates, _band_gaps(rates))
+    return RateCard(version, Path(file_name).name, rates, _band_gaps(rates), window)
+
+
+def _hhmm(value: object) -> str:
+    """A local time of day HH:MM (24:00 allowed as an end); XLSX time cells are accepted."""
+    if isinstance(value, time):
+        if value.second or value.microsecond:
+            raise ValueError(f"{value.isoformat()} has seconds: give HH:MM")
+        return f"{value.hour:02d}:{value.minute:02d}"
+    raw = text(value) or ""
+    match = _HHMM.fullmatch(raw)
+    if not match:
+        raise ValueError(f"{raw!r} is not a time of day HH:MM (e.g. 08:00)")
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError(f"{raw!r} is not a time of day between 00:00 and 24:00")
+    return f"{hours:02d}:{minutes:02d}"
 
 
 def _prefix(value: object) -> str:
@@ -306,6 +350,8 @@ def rate_card_tables(card: RateCard, imported_at: datetime) -> tuple[pa.Table, p
         "subsequent_increment": [r.subsequent_increment for r in rates],
         "time_band": [r.time_band for r in rates],
         "currency": [r.currency for r in rates],
+        "peak_start": [card.peak_window[0] if card.peak_window else None] * n,
+        "peak_end": [card.peak_window[1] if card.peak_window else None] * n,
     }
     return versions, pa.table(columns, schema=RATE_SCHEMA)
 

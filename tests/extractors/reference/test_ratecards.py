@@ -276,6 +276,38 @@ def test_a_prefix_gap_for_a_band_is_reported_as_a_warning() -> None:
     ]
 
 
+def test_a_card_may_move_its_peak_window_with_peak_start_and_peak_end() -> None:
+    header = "prefix,destination,rate_per_minute,time_band,peak_start,peak_end\n"
+    parsed = card("44,UK,0.02,peak,7:30,19:00\n44,UK,0.01,offpeak,,\n", header=header)
+    assert parsed.peak_window == ("07:30", "19:00")
+    assert card("44,UK,0.02,peak,,\n", header=header).peak_window is None
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ("08:00,", "row 2, column peak_end: give both peak_start and peak_end"),
+        ("8h,18:00", "row 2, column peak_start: '8h' is not a time of day HH:MM"),
+        ("08:00,24:30", "row 2, column peak_end: '24:30' is not a time of day between"),
+        ("18:00,08:00", "row 2, column peak_end: 08:00 must be after peak_start 18:00"),
+    ],
+)
+def test_a_bad_peak_window_is_refused(cells: str, expected: str) -> None:
+    header = "prefix,destination,rate_per_minute,peak_start,peak_end\n"
+    problems = refusal(f"44,UK,0.02,{cells}\n", header=header)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(expected)
+
+
+def test_a_card_has_one_peak_window() -> None:
+    header = "prefix,destination,rate_per_minute,peak_start,peak_end\n"
+    problems = refusal("44,UK,0.02,08:00,18:00\n33,FR,0.02,07:00,18:00\n", header=header)
+    assert problems == [
+        "row 3, column peak_start: peak window 07:00-18:00 differs from 08:00-18:00 on row 2 "
+        "(one peak window per card)"
+    ]
+
+
 def test_the_version_id_names_carrier_tenant_kind_and_date() -> None:
     assert BT.version_id == "bt|*|cost|2026-01-01"
     resale = RateCardVersion("bt", date(2026, 4, 1), "acme", is_resale=True)
@@ -328,6 +360,27 @@ def test_an_import_lands_the_version_and_its_rows_with_exact_types(
         )
     ]
     assert count(warehouse, "rate_cards") == 23
+    assert rows(warehouse, "select distinct peak_start, peak_end from raw.rate_cards") == [
+        (None, None)
+    ]
+
+
+@pytest.mark.integration
+def test_a_cards_peak_window_is_carried_on_every_row(
+    warehouse: Warehouse, pipelines_dir: str, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "peak.csv",
+        "prefix,destination,rate_per_minute,time_band,peak_start,peak_end\n"
+        "44,UK,0.02,peak,07:00,19:00\n44,UK,0.01,offpeak,,\n",
+    )
+    import_rate_card(path, BT, warehouse, pipelines_dir=pipelines_dir)
+    assert rows(
+        warehouse, "select time_band, peak_start, peak_end from raw.rate_cards order by 1"
+    ) == [
+        ("offpeak", "07:00", "19:00"),
+        ("peak", "07:00", "19:00"),
+    ]
 
 
 @pytest.mark.integration
