@@ -107,7 +107,10 @@ def infer_year(
         now = (local_now.month, local_now.day, local_now.hour, local_now.minute, local_now.second)
         if (month, day, hour, minute, second) > now:
             year -= 1
-        date(year, month, day)  # raises for 04/31 and the like
+        try:
+            date(year, month, day)
+        except ValueError:
+            raise ValueError(f"date {month:02d}/{day:02d} does not exist") from None
         return year
     for _ in range(9):  # at most 8 years back reaches a leap year
         try:

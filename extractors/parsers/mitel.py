@@ -211,6 +211,8 @@ def _row(
          completion, forward_flag, called, transfer_flag, third, account, system_id) = match.groups()  # fmt: skip
         month, day, minute = int(mm), int(dd), int(mi)
         hour = int(hh)
+        if minute > 59:
+            raise ValueError(f"start time {record[7:13]!r} (columns 8-13) has minute {minute}")
         if suffix == " ":
             if hour > 23:
                 raise ValueError(f"start time {record[7:13]!r} (columns 8-13) has hour {hour}")
