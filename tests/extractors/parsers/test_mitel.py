@@ -162,7 +162,7 @@ def test_a_blank_suffix_with_the_12_hour_option_is_am() -> None:
     ("field", "value", "reason"),
     [
         ("time", "13:42p", "12-hour"),
-        ("time", "99:99 ", "hour 99"),
+        ("time", "99:99 ", "99"),
         ("time", "10:99p", "minute 99"),
         ("time", "24:10 ", "hour 24"),
         ("date", "13/01", "does not exist"),
