@@ -10,7 +10,9 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from extractors.spool import SpoolReader, StreamKey
 from tests.paths import ROOT
@@ -51,15 +53,18 @@ def start(config: Path, data_dir: Path, secret: str) -> tuple[subprocess.Popen[s
 
 def burst(first: int, count: int) -> list[bytes]:
     """Lines with unique extensions; every fifth one dials a premium number."""
+    # An hour ago in London, on the 24-hour clock (blank am/pm): inside the live store's
+    # recent-calls window, so every processed record can be counted there.
+    start = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
     lines = []
     for n in range(first, first + count):
         digits = "909091234567" if n % 5 == 0 else "902071234567"
-        minute = f"{n // 60 % 60:02d}"
         lines.append(
             mitel_line(
                 extension=str(n),
                 digits=digits,
-                clock=f"10:{minute}P",
+                date=f"{start:%m/%d}",
+                clock=f"{start:%H:%M} ",
                 duration=f"00:00:{n % 60:02d}",
             )
         )
