@@ -148,3 +148,44 @@ def test_wrong_credentials_fail_with_a_message_naming_the_token_request(
     )
     with pytest.raises(Exception, match="Zoom token request failed: HTTP 401"):
         pipeline.run(source)
+
+
+def test_callmeter_pull_lands_a_zoom_pull_with_credentials_from_the_environment(
+    zoom: FakeZoom,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from callmeter.cli import main
+    from tests.paths import FIXTURES
+
+    monkeypatch.setenv("CALLMETER_WAREHOUSE", f"duckdb:///{tmp_path / 'wh.duckdb'}")
+    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
+    for name, value in {
+        "ACCOUNT_ID": zoom.account_id,
+        "CLIENT_ID": zoom.client_id,
+        "CLIENT_SECRET": zoom.client_secret,
+        "API_URL": zoom.api_url,
+        "TOKEN_URL": zoom.token_url,
+    }.items():
+        monkeypatch.setenv(f"SOURCES__ZOOM__{name}", value)
+    since = (NOW - timedelta(days=45)).strftime("%Y-%m-%d")
+    args = [
+        "--config",
+        str(FIXTURES / "callmeter.yaml"),
+        "pull",
+        "--source",
+        "zoom",
+        "--tenant",
+        "acme",
+        "--site",
+        "london",
+        "--since",
+        since,
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "13 legs -> raw.zoom_call_legs, 1 rejected -> raw.rejected_records" in out
+    monkeypatch.setenv("SOURCES__ZOOM__CLIENT_SECRET", "wrong")
+    assert main(args) == 2
+    assert "Zoom token request failed: HTTP 401" in capsys.readouterr().err
