@@ -8,11 +8,13 @@ serves files, replays and live capture."""
 from __future__ import annotations
 
 import io
+import socket
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from .message import looks_like_sip, split_stream
 
@@ -89,38 +91,87 @@ def _load_layers() -> None:
     import scapy.layers.l2  # noqa: F401
 
 
-def read_packets(data: bytes) -> Iterator[tuple[int, Any]]:
-    """(1-based frame number, scapy packet) for each packet of pcap or pcapng bytes.
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One captured frame, undissected: link type, bytes, capture time, original length."""
+
+    frame: int  # 1-based packet number in the capture
+    linktype: int
+    data: bytes
+    timestamp: datetime
+    wirelen: int
+
+
+def read_frames(data: bytes) -> Iterator[RawFrame]:
+    """The frames of pcap or pcapng bytes, without dissecting them.
 
     Raises:
         CaptureError: when the bytes are not a pcap/pcapng capture, or the file is damaged
-            (raised when reached, after the packets before it were yielded).
+            (raised when reached, after the frames before it were yielded).
     """
     kind = capture_kind(data)
     if kind is None:
         raise CaptureError("not a pcap/pcapng capture")
-    _load_layers()
     from scapy.error import Scapy_Exception
-    from scapy.utils import PcapNgReader, PcapReader
+    from scapy.utils import RawPcapNgReader, RawPcapReader
 
-    reader_class = PcapReader if kind == "pcap" else PcapNgReader
+    reader_class = RawPcapReader if kind == "pcap" else RawPcapNgReader
     try:
         reader = reader_class(io.BytesIO(data))  # type: ignore[arg-type]
-    except (Scapy_Exception, ValueError, EOFError, OSError) as error:
+    except (Scapy_Exception, ValueError, EOFError, OSError, struct.error) as error:
         raise CaptureError(f"unreadable {kind} header: {error}") from None
+    nano = bool(getattr(reader, "nano", False))
     frame = 0
     try:
         while True:
             try:
-                packet = reader.read_packet()
+                record = reader._read_packet()
             except EOFError:
                 return
-            except (Scapy_Exception, ValueError, OSError, KeyError, IndexError) as error:
+            except (
+                Scapy_Exception,
+                ValueError,
+                OSError,
+                KeyError,
+                IndexError,
+                struct.error,
+            ) as error:
                 raise CaptureError(f"damaged {kind} after packet {frame}: {error}") from None
+            if record is None:
+                return
+            payload, meta = record[0], cast(Any, record[1])
             frame += 1
-            yield frame, packet
+            if kind == "pcap":
+                micros = meta.usec // 1000 if nano else meta.usec
+                stamp = _utc(meta.sec, micros)
+                linktype = int(reader.linktype)
+            else:
+                ticks = ((meta.tshigh or 0) << 32) + (meta.tslow or 0)
+                whole = ticks * 1_000_000 // int(meta.tsresol)
+                stamp = _utc(whole // 1_000_000, whole % 1_000_000)
+                linktype = int(meta.linktype)
+            yield RawFrame(frame, linktype, payload, stamp, int(meta.wirelen or len(payload)))
     finally:
         reader.close()
+
+
+def _utc(seconds: int, micros: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=micros)
+
+
+def dissect(raw: RawFrame) -> Any:
+    """A scapy packet for a raw frame (Raw when scapy does not know the link type)."""
+    _load_layers()
+    from scapy.config import conf
+
+    layer = conf.l2types.num2layer.get(raw.linktype)
+    try:
+        packet = layer(raw.data) if layer is not None else conf.raw_layer(raw.data)
+    except Exception:  # scapy dissectors raise anything on garbage; keep the bytes
+        packet = conf.raw_layer(raw.data)
+    packet.time = raw.timestamp.timestamp()
+    packet.wirelen = raw.wirelen
+    return packet
 
 
 def timestamp_of(packet: Any) -> datetime:
@@ -155,13 +206,15 @@ class PacketDecoder:
         self._fragments: dict[tuple[Any, ...], dict[int, bytes]] = {}
         self._fragment_ends: dict[tuple[Any, ...], int] = {}
 
-    def decode(self, packet: Any, frame: int) -> list[WirePayload | WireProblem]:
-        """Everything one packet completes: zero, one or several SIP payloads or problems."""
+    def decode(
+        self, packet: Any, frame: int, timestamp: datetime | None = None
+    ) -> list[WirePayload | WireProblem]:
+        """Everything one scapy packet completes: zero, one or several SIP payloads or problems."""
         from scapy.layers.inet import IP, TCP, UDP
         from scapy.layers.inet6 import IPv6
 
         self.stats.packets += 1
-        stamp = timestamp_of(packet)
+        stamp = timestamp or timestamp_of(packet)
         ip = packet.getlayer(IP)
         if ip is None:
             ip = packet.getlayer(IPv6)
@@ -196,6 +249,17 @@ class PacketDecoder:
             return self._tcp(stamp, src, dst, transport, frame)
         self.stats.non_sip_packets += 1
         return []
+
+    def decode_frame(self, raw: RawFrame) -> list[WirePayload | WireProblem]:
+        """Like decode(), from an undissected frame: plain UDP over IPv4/IPv6 on Ethernet
+        (VLAN-tagged or not), Linux SLL or raw IP is decoded here without scapy (the common
+        case, and most of the cost); everything else goes through scapy's dissectors."""
+        fast = _udp_fast_path(raw)
+        if fast is None:
+            return self.decode(dissect(raw), raw.frame, timestamp=raw.timestamp)
+        self.stats.packets += 1
+        src, dst, payload = fast
+        return self._udp(raw.timestamp, src, dst, payload, raw.frame)
 
     def flush(self) -> list[WireProblem]:
         """At the end of the capture: incomplete TCP messages and unfinished fragments."""
@@ -405,3 +469,60 @@ def _resync_offset(buffer: bytes) -> int:
 def _show(endpoint: Endpoint) -> str:
     host, port = endpoint
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_VLAN_TYPES = frozenset({0x8100, 0x88A8, 0x9100})
+
+
+def _udp_fast_path(raw: RawFrame) -> tuple[Endpoint, Endpoint, bytes] | None:
+    """(src, dst, payload) of an unfragmented, untruncated UDP frame, else None (use scapy)."""
+    data = raw.data
+    if raw.wirelen > len(data):
+        return None
+    linktype = raw.linktype
+    if linktype == 1:  # Ethernet, with any number of VLAN tags
+        offset = 12
+        if len(data) < 14:
+            return None
+        ethertype = int.from_bytes(data[12:14], "big")
+        while ethertype in _VLAN_TYPES and len(data) >= offset + 6:
+            offset += 4
+            ethertype = int.from_bytes(data[offset : offset + 2], "big")
+        offset += 2
+    elif linktype == 113:  # Linux cooked capture (SLL)
+        if len(data) < 16:
+            return None
+        ethertype, offset = int.from_bytes(data[14:16], "big"), 16
+    elif linktype in (101, 228, 229, 12, 14):  # raw IP
+        if not data:
+            return None
+        ethertype, offset = (0x0800 if data[0] >> 4 == 4 else 0x86DD), 0
+    else:
+        return None
+    if ethertype == 0x0800:
+        if len(data) < offset + 20:
+            return None
+        header_len = (data[offset] & 0x0F) * 4
+        total = int.from_bytes(data[offset + 2 : offset + 4], "big")
+        fragment = int.from_bytes(data[offset + 6 : offset + 8], "big")
+        if data[offset + 9] != 17 or fragment & 0x3FFF or header_len < 20:
+            return None
+        src_ip = socket.inet_ntop(socket.AF_INET, data[offset + 12 : offset + 16])
+        dst_ip = socket.inet_ntop(socket.AF_INET, data[offset + 16 : offset + 20])
+        end = offset + total
+        offset += header_len
+    elif ethertype == 0x86DD:
+        if len(data) < offset + 40 or data[offset + 6] != 17:
+            return None  # extension headers and the rest: let scapy do it
+        src_ip = socket.inet_ntop(socket.AF_INET6, data[offset + 8 : offset + 24])
+        dst_ip = socket.inet_ntop(socket.AF_INET6, data[offset + 24 : offset + 40])
+        end = offset + 40 + int.from_bytes(data[offset + 4 : offset + 6], "big")
+        offset += 40
+    else:
+        return None
+    if end > len(data) or end < offset + 8:
+        return None
+    sport, dport, length = struct.unpack_from("!HHH", data, offset)
+    if length < 8 or offset + length > end:
+        return None
+    return (src_ip, sport), (dst_ip, dport), data[offset + 8 : offset + length]

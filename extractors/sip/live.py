@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .capture import DEFAULT_SIP_PORTS, PacketDecoder, read_packets, timestamp_of
+from .capture import DEFAULT_SIP_PORTS, PacketDecoder, timestamp_of
 from .dialogs import DialogTracker, SipEvent
 from .pipeline import capture_events, decode_packet
 
@@ -185,7 +185,6 @@ __all__ = [
     "LiveCaptureError",
     "check_live_capture",
     "live_capture",
-    "read_packets",
     "replay_pcap",
     "replay_pcap_async",
 ]

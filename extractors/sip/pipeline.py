@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from .capture import CaptureError, PacketDecoder, WirePayload, read_packets, timestamp_of
+from .capture import (
+    CaptureError,
+    PacketDecoder,
+    WirePayload,
+    WireProblem,
+    read_frames,
+    timestamp_of,
+)
 from .dialogs import DialogTracker, SipEvent
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -23,9 +30,9 @@ def capture_events(
     decoder = decoder or PacketDecoder()
     last = _EPOCH
     try:
-        for frame, packet in read_packets(data):
-            last = max(last, timestamp_of(packet))
-            events = decode_packet(packet, frame, decoder, tracker)
+        for raw in read_frames(data):
+            last = max(last, raw.timestamp)
+            events = _to_events(decoder.decode_frame(raw), raw.timestamp, tracker)
             if events:
                 yield last, events
     except CaptureError as error:
@@ -43,8 +50,14 @@ def decode_packet(
     packet: Any, frame: int, decoder: PacketDecoder, tracker: DialogTracker
 ) -> list[SipEvent]:
     """Feed one scapy packet (from a file or a live capture) through decoder and tracker."""
+    return _to_events(decoder.decode(packet, frame), timestamp_of(packet), tracker)
+
+
+def _to_events(
+    items: list[WirePayload | WireProblem], at: datetime, tracker: DialogTracker
+) -> list[SipEvent]:
     events: list[SipEvent] = []
-    for item in decoder.decode(packet, frame):
+    for item in items:
         if isinstance(item, WirePayload):
             events.extend(
                 tracker.feed(
@@ -57,7 +70,5 @@ def decode_packet(
                 )
             )
         else:
-            events.append(
-                tracker.reject_wire(timestamp_of(packet), item.reason, item.raw, item.frame)
-            )
+            events.append(tracker.reject_wire(at, item.reason, item.raw, item.frame))
     return events
