@@ -95,6 +95,12 @@ class _LogWriter:
         self._queue.put_nowait((operation, future))
         return await future
 
+    def post(self, operation: Operation) -> None:
+        """Queue an operation without waiting for its commit; a failure is logged."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_log_failure)
+        self._queue.put_nowait((operation, future))
+
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
@@ -124,6 +130,11 @@ class _LogWriter:
         self._task = None
         await asyncio.get_running_loop().run_in_executor(self._pool, self._log.close)
         self._pool.shutdown(wait=True)
+
+
+def _log_failure(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        _log.error("delivery log write failed: %s", describe(future.exception()))  # type: ignore[arg-type]
 
 
 @dataclass
@@ -369,7 +380,10 @@ class Dispatcher:
             if outcome.retry_after is not None:
                 delay = min(target.backoff_cap, max(delay, outcome.retry_after))
             status, next_at = PENDING, now + delay
-        await self._writer.call(
+        # Not awaited: the worker moves on while the log thread commits this with the next batch.
+        # The log thread is FIFO, so a later read or retry always sees it; if the process dies
+        # before the commit, the delivery is still pending and is retried (at least once).
+        self._writer.post(
             record_attempt(
                 job.alert_id,
                 job.target_id,
