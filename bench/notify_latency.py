@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing
 import os
@@ -34,10 +35,8 @@ def _receiver(
 ) -> None:
     with WebhookReceiver(secret=secret) as receiver:
         ready.put(receiver.port)
-        try:
+        with contextlib.suppress(TimeoutError):
             receiver.wait_for(expected, timeout=120)
-        except TimeoutError:
-            pass
         done.put([(r.json["alert_id"], r.received_at, r.verified) for r in receiver.requests])
 
 
