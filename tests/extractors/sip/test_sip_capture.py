@@ -1,0 +1,59 @@
+"""Packet decoding: the struct fast path agrees with scapy's dissectors; link types; counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import CookedLinux
+from scapy.packet import Raw
+
+from bench.generators.sip import generate
+from extractors.sip.capture import PacketDecoder, WirePayload, dissect, read_frames
+from tests.extractors.sip.captures import PBX, SBC, START, CallFlow, write
+from tests.paths import PBX as PBX_FIXTURES
+
+
+def _both_ways(data: bytes) -> tuple[list[object], list[object]]:
+    fast, slow = PacketDecoder(), PacketDecoder()
+    fast_items: list[object] = []
+    slow_items: list[object] = []
+    for raw in read_frames(data):
+        fast_items += fast.decode_frame(raw)
+        slow_items += slow.decode(dissect(raw), raw.frame, timestamp=raw.timestamp)
+    return fast_items, slow_items
+
+
+def test_the_fast_path_and_scapy_decode_the_fixture_identically() -> None:
+    fast, slow = _both_ways((PBX_FIXTURES / "sip" / "zeek_wireshark_sip.pcap").read_bytes())
+    assert len(fast) == 81
+    assert fast == slow
+
+
+def test_the_fast_path_and_scapy_agree_on_sip_and_rtp_from_the_generator() -> None:
+    fast, slow = _both_ways(generate(30, seed=3))
+    assert fast == slow
+    assert all(isinstance(item, WirePayload) for item in fast)
+
+
+def test_linux_cooked_captures_are_read(tmp_path: Path) -> None:
+    flow = CallFlow()
+    packet = CookedLinux(proto=0x0800) / IP(src=PBX[0], dst=SBC[0]) / UDP(sport=5060, dport=5060)
+    packet = packet / Raw(flow.invite())
+    packet.time = START
+    data = write(tmp_path / "sll.pcap", [packet])
+    [raw] = list(read_frames(data))
+    assert raw.linktype == 113
+    [item] = PacketDecoder().decode_frame(raw)
+    assert isinstance(item, WirePayload)
+    assert (item.src, item.dst) == (PBX, SBC)
+    assert item.payload == flow.invite()
+
+
+def test_non_sip_traffic_is_counted_not_returned(tmp_path: Path) -> None:
+    decoder = PacketDecoder()
+    for raw in read_frames(generate(20, seed=5)):
+        decoder.decode_frame(raw)
+    stats = decoder.stats.as_dict()
+    assert stats["non_sip_packets"] > 0  # the generator's RTP
+    assert stats["packets"] == stats["sip_payloads"] + stats["non_sip_packets"]
