@@ -273,7 +273,7 @@ class Dispatcher:
             raise ValueError(f"unknown notify target(s) {', '.join(unknown)} (known: {known})")
         payload = encode_alert(alert)
         is_new = await self._writer.call(add_alert(alert.alert_id, payload, chosen, time.time()))
-        if is_new and chosen:
+        if is_new and chosen and not self._stopping:  # if stopping, the log keeps it pending
             self._outstanding[alert.alert_id] = len(chosen)
             for target_id in chosen:
                 self._enqueue(Job(alert.alert_id, target_id, payload))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from streaming.notify.dispatcher import Dispatcher
-from tests.streaming.notify.helpers import make_alert, run
+from tests.streaming.notify.helpers import make_alert, run, webhook
 from tests.streaming.receivers import WebhookReceiver
 
 # A tiny "PBX admin tool": writes its arguments to a file, one per line.
@@ -86,3 +86,19 @@ def test_the_block_url_is_called_with_the_extension_and_signed(
     [hit] = webhook_receiver.requests
     assert (hit.method, hit.path) == ("PUT", "/tenants/acme/extensions/2001/block")
     assert hit.verified and hit.json["alert_id"] == "premium-http-block"
+
+
+def test_a_slow_target_does_not_hold_up_the_others(
+    webhook_receiver: WebhookReceiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLMETER_TEST_WEBHOOK_SECRET", webhook_receiver.secret)
+    slow = {
+        "id": "slow",
+        "type": "block",
+        "command": [sys.executable, "-c", "import time; time.sleep(0.8)", "{extension}"],
+    }
+    records = _settle([slow, webhook(webhook_receiver.url)], tmp_path, "premium-slow")
+    by_target = {record.target_id: record for record in records}
+    assert {r.status for r in records} == {"delivered"}
+    gap = by_target["slow"].delivered_at - by_target["soc"].delivered_at
+    assert gap.total_seconds() > 0.5
