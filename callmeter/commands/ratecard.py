@@ -12,6 +12,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+SHOWN_WARNINGS = 20  # a card with thousands of gaps must not flood the terminal
+
 
 def register(commands: Any) -> None:
     ratecard = commands.add_parser("ratecard", help="import carrier and resale rate cards")
@@ -90,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         f"peak {'-'.join(card.peak_window or ('08:00', '18:00'))}, "
         f"in {time.monotonic() - started:.1f} s"
     )
-    for warning in card.warnings:
+    for warning in card.warnings[:SHOWN_WARNINGS]:
         print(f"warning: {warning}", file=sys.stderr)
+    if len(card.warnings) > SHOWN_WARNINGS:
+        hidden = len(card.warnings) - SHOWN_WARNINGS
+        print(f"warning: … and {hidden} more prefixes with bands missing", file=sys.stderr)
     return 0

@@ -523,3 +523,26 @@ def test_a_rate_card_lands_in_postgres_with_numeric_money(
     assert rows(target, "select effective_from, tenant_id from raw.rate_card_versions") == [
         (date(2026, 1, 1), None)
     ]
+
+
+def test_reading_a_big_card_reports_progress_every_ten_thousand_rows() -> None:
+    body = "".join(f"{prefix},Dest,0.01,,,,,,\n" for prefix in range(100000, 125000))
+    messages: list[str] = []
+    parsed = read_rate_card((HEADER + body).encode(), "big.csv", BT, messages.append)
+    assert len(parsed.rates) == 25_000
+    assert messages == ["read 10000 rows", "read 20000 rows"]
+
+
+@pytest.mark.integration
+def test_the_cli_shows_at_most_twenty_band_gap_warnings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CALLMETER_WAREHOUSE", f"duckdb:///{tmp_path / 'cli.duckdb'}")
+    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
+    body = "".join(f"{prefix},Dest,0.01,,,,,peak,\n" for prefix in range(4401, 4426))
+    path = write(tmp_path / "gaps.csv", HEADER + body)
+    argv = ["ratecard", "import", str(path), "--carrier", "bt", "--effective-from", "2026-01-01"]
+    assert main(argv) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 21
+    assert warnings[-1] == "warning: … and 5 more prefixes with bands missing"
