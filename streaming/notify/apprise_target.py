@@ -107,8 +107,8 @@ class AppriseSender:
             return Outcome(ok=False, error=describe(error))
         if result:
             return Outcome(ok=True)
-        error = "; ".join(messages[-3:]) or "apprise reported a failure"
-        return Outcome(ok=False, error=error[:500])
+        reason = "; ".join(messages[-3:]) or "apprise reported a failure"
+        return Outcome(ok=False, error=reason[:500])
 
     async def aclose(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

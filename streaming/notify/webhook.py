@@ -98,7 +98,8 @@ def retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         pass
     try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        when: float = parsedate_to_datetime(value).timestamp()
+        return max(0.0, when - time.time())
     except (TypeError, ValueError):
         return None
 

@@ -215,3 +215,17 @@ def test_submit_sends_only_to_the_chosen_targets(
         assert [(r.target_id, r.status) for r in records] == [("noc", "delivered")]
         assert len(other.requests) == 1
     assert webhook_receiver.requests == []
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date() -> None:
+    import httpx
+
+    from streaming.notify.webhook import retry_after
+
+    assert retry_after(httpx.Response(503, headers={"Retry-After": "7"})) == 7.0
+    assert retry_after(httpx.Response(503)) is None
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "soon"})) is None
+    past = retry_after(
+        httpx.Response(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    )
+    assert past == 0.0
