@@ -73,7 +73,7 @@ class SipEvent:
     rejected: Rejected | None = None  # reject
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # identity semantics: dialogs are compared with `is`
 class _Dialog:
     sip_call_id: str
     from_tag: str
@@ -170,6 +170,8 @@ class DialogTracker:
         self._correlation: dict[str, _Dialog] = {}  # correlation key -> a dialog of the call
         self._legs_per_call_id: dict[str, int] = {}
         self._next_expiry: datetime | None = None
+        # Open dialogs by the last digits of the called number: B2BUA candidates, found fast.
+        self._by_called: dict[str, list[_Dialog]] = {}
         self.stats: dict[str, int] = {
             "sip_messages": 0,
             "malformed": 0,
@@ -354,6 +356,7 @@ class DialogTracker:
         dialog.messages = 1
         dialog.ladder.append(f"+0.000 {_where(src)}>{_where(dst)} {message.first_line}")
         self._open[sip_call_id] = dialog
+        self._by_called.setdefault(_number_key(parties.called_number), []).append(dialog)
         return [self._event("call_start", dialog, at)]
 
     def _link(self, dialog: _Dialog) -> None:
@@ -366,7 +369,7 @@ class DialogTracker:
                 break
         else:
             best: _Dialog | None = None
-            for other in self._open.values():
+            for other in self._by_called.get(_number_key(dialog.parties.called_number), ()):
                 if (
                     other.sip_call_id != dialog.sip_call_id
                     and timedelta(0) <= dialog.started_at - other.started_at <= self.b2bua_window
@@ -487,6 +490,12 @@ class DialogTracker:
 
     def _close(self, dialog: _Dialog, closed_by: ClosedBy) -> SipEvent:
         del self._open[dialog.sip_call_id]
+        key = _number_key(dialog.parties.called_number)
+        same_number = self._by_called.get(key, [])
+        if dialog in same_number:
+            same_number.remove(dialog)
+        if not same_number:
+            self._by_called.pop(key, None)
         self._closed[dialog.sip_call_id] = _Closed(dialog, dialog.last_at)
         disposition, ended_at, state = self._outcome(dialog)
         if dialog.time_problem is not None:
@@ -677,6 +686,11 @@ def _whole_seconds(delta: timedelta) -> int:
 
 def _digits(number: str | None) -> str:
     return "".join(ch for ch in number or "" if ch.isdigit())
+
+
+def _number_key(number: str | None) -> str:
+    """The last 6 digits: numbers that _same_number() matches share it."""
+    return _digits(number)[-6:]
 
 
 def _same_number(left: str | None, right: str | None) -> bool:

@@ -154,6 +154,10 @@ def live_capture(
             try:
                 packet = packets.get(timeout=_POLL_SECONDS)
             except queue.Empty:
+                if not sniffer.running and sniffer.exception is not None:
+                    raise LiveCaptureError(
+                        f"live capture on {interface!r} stopped: {sniffer.exception}"
+                    ) from sniffer.exception
                 now = datetime.now(UTC)
                 expired = tracker.expire(now)
                 if expired:

@@ -57,3 +57,20 @@ def test_non_sip_traffic_is_counted_not_returned(tmp_path: Path) -> None:
     stats = decoder.stats.as_dict()
     assert stats["non_sip_packets"] > 0  # the generator's RTP
     assert stats["packets"] == stats["sip_payloads"] + stats["non_sip_packets"]
+
+
+def test_the_generated_benchmark_capture_parses_to_one_leg_per_call() -> None:
+    from collections import Counter
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from callmeter.legs import CallLeg
+    from extractors.parsers import ParseContext, get_parser
+
+    ctx = ParseContext(timezone=ZoneInfo("UTC"), now=datetime(2026, 1, 1, tzinfo=UTC))
+    items = list(get_parser("sip")(generate(300, seed=7), ctx))
+    assert all(isinstance(item, CallLeg) for item in items)
+    assert len({item.source_record_id for item in items}) == 300
+    counts = Counter(item.disposition for item in items if isinstance(item, CallLeg))
+    assert set(counts) == {"answered", "busy", "no_answer"}
+    assert counts["answered"] > 200
