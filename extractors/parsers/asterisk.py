@@ -173,7 +173,10 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
 def csv_records(data: bytes) -> Iterator[tuple[int, str, list[str]]]:
     """(first line number, raw text, fields) of every non-blank CSV record, quote-aware."""
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    physical = text.splitlines(keepends=True)
+    # Physical lines end at LF only (a stray CR or form feed must not shift line numbers).
+    physical = [line + "\n" for line in text.split("\n")]
+    if physical[-1] == "\n":
+        physical.pop()
     reader = csv.reader(physical, strict=False)
     previous = 0
     while True:
