@@ -158,13 +158,19 @@ def _split_lines_slowly(data: bytes) -> Lines:
 
 def csv_line_pattern(fields: int) -> str:
     """A regular expression matching one RFC 4180 line of exactly `fields` fields."""
-    field = r'(?:"(?:[^"]|"")*"|[^",]*)'
+    # A CR or LF inside a line (even quoted) would end a record for the CSV reader: not allowed.
+    field = r'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)'
     return f"^{field}(?:,{field}){{{fields - 1}}}$"
 
 
 def describe_bad_line(line: str, expected: int) -> str:
     """Why a line failed the field-count pattern: its field count and/or its quoting."""
-    fields = next(csv.reader([line]), [])
+    if "\r" in line:
+        return "carriage return inside the line (malformed line)"
+    try:
+        fields = next(csv.reader([line]), [])
+    except csv.Error as error:
+        return f"malformed line ({error})"
     try:
         next(csv.reader([line], strict=True), None)
         quoting = None

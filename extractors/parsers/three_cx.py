@@ -132,7 +132,7 @@ def _lines(data: bytes) -> Iterator[tuple[int, str | None, str]]:
     for index, line in enumerate(text_lines):
         raw = line if raws is None else raws[index]
         assert raw is not None
-        raw = raw.rstrip("\r\n")
+        raw = raw.removesuffix("\r")
         if raw.strip():
             yield index + 1, None if line is None else raw, raw
 
