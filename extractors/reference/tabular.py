@@ -96,6 +96,7 @@ def read_sheet(
     sheet = Sheet([])
     header: list[str] | None = None
     keep: list[tuple[int, str]] = []
+    unnamed: list[int] = []
     try:
         for number, values in records:
             if header is None:
@@ -103,12 +104,14 @@ def read_sheet(
                     continue
                 header = [_header_name(value) for value in values]
                 keep = _check_header(header, number, required, optional, sheet)
+                unnamed = [i for i, name in enumerate(header) if not name]
                 continue
             if _blank_row(values):
                 continue
             row = {name: (values[i] if i < len(values) else None) for i, name in keep}
-            for i, value in enumerate(values):
-                if (i >= len(header) or not header[i]) and not _blank(value):
+            stray = [*unnamed, *range(len(header), len(values))]
+            for i in stray:
+                if i < len(values) and not _blank(values[i]):
                     sheet.problems.append(
                         Problem(number, _column_letter(i), "a value in a column without a header")
                     )
