@@ -23,18 +23,19 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
+from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
 from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, legs_from_table, rejects_from_table
 
-FORMAT = "cucm"
+FORMAT: SourceFormat = "cucm"
 CMR_REASON = "CMR record (call quality), not a CDR"
 PHONE_PREFIXES = ("SEP", "CSF", "BOT", "TCT", "TAB", "ATA")
 # Without these a file is not a CUCM CDR file.
@@ -469,10 +470,11 @@ def _reason_expr(is_cmr: bool) -> pl.Expr:
         ((connect > 0) & (duration < 0), pl.format("duration {} is negative", duration)),
     ]
     condition, reason = checks[0]
-    chain = pl.when(condition).then(reason)
+    chain: Any = pl.when(condition).then(reason)
     for condition, reason in checks[1:]:
         chain = chain.when(condition).then(reason)
-    return chain.otherwise(pl.lit(None, dtype=pl.String)).alias("_reason")
+    result: pl.Expr = chain.otherwise(pl.lit(None, dtype=pl.String)).alias("_reason")
+    return result
 
 
 def _text(name: str) -> pl.Expr:
@@ -595,5 +597,7 @@ def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
         .alias("trunk"),
         _text("clientMatterCode").alias("account_code"),
         pl.col("line").alias("raw"),
-        pl.struct(**extra).struct.json_encode().alias("extra"),
+        pl.struct([value.alias(key) for key, value in extra.items()])
+        .struct.json_encode()
+        .alias("extra"),
     ]

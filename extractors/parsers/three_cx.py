@@ -21,13 +21,13 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
+from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
 from ._localtime import LegRow, LocalClock, items_from_rows, tables_from_rows
 from .tables import ParsedTables
 
-FORMAT = "3cx"
+FORMAT: SourceFormat = "3cx"
 # 3CX's "all fields" output order (v15/v16/v18), docs/pbx-formats/3cx.md.
 DEFAULT_FIELDS: tuple[str, ...] = (
     "historyid",
