@@ -203,3 +203,24 @@ def test_the_cli_checks_sites_against_the_configuration(
     assert main(["directory", "import", sample, "--tenant", "acme"]) == 0
     assert capsys.readouterr().out.startswith("imported the directory of acme: 10 rows")
     assert count(target, "directory") == 10
+
+
+def test_an_xlsx_directory_with_date_cells_reads_like_the_csv() -> None:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(HEADER.strip().split(","))
+    sheet.append(
+        [213, "Bob", None, "Sales", "CC-100", "london", datetime(2025, 1, 1), datetime(2026, 3, 16)]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    (entry,) = read_directory(buffer.getvalue(), "dir.xlsx", "acme", SITES).entries
+    assert (entry.extension, entry.valid_from, entry.valid_to) == (
+        "213",
+        date(2025, 1, 1),
+        date(2026, 3, 16),
+    )

@@ -546,3 +546,23 @@ def test_the_cli_shows_at_most_twenty_band_gap_warnings(
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
     assert len(warnings) == 21
     assert warnings[-1] == "warning: … and 5 more prefixes with bands missing"
+
+
+def test_a_windows_1252_csv_keeps_its_accented_names() -> None:
+    data = (HEADER + "44,Vereinigtes Königreich,0.029,,,,,,EUR\n").encode("cp1252")
+    (rate,) = read_rate_card(data, "dtag.csv", BT).rates
+    assert rate.destination == "Vereinigtes Königreich"
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        (RateCardVersion("b|t", date(2026, 1, 1)), "--carrier: 'b|t' may not contain '|'"),
+        (RateCardVersion(" ", date(2026, 1, 1)), "--carrier: a carrier name is required"),
+        (RateCardVersion("bt", date(2026, 1, 1), "ac|me"), "--tenant: 'ac|me' may not contain"),
+    ],
+)
+def test_a_carrier_or_tenant_that_would_break_the_version_id_is_refused(
+    version: RateCardVersion, expected: str
+) -> None:
+    assert refusal("44,UK,0.05,,,,,,\n", version)[0].startswith(expected)
