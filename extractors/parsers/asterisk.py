@@ -22,7 +22,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
@@ -36,7 +36,7 @@ from ._localtime import (
 )
 from .tables import ParsedTables
 
-FORMAT = "asterisk"
+FORMAT: Final = "asterisk"
 BASE = [
     "accountcode",
     "src",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
@@ -38,7 +38,7 @@ from ._localtime import (
 )
 from .tables import ParsedTables
 
-FORMAT = "avaya"
+FORMAT: Final = "avaya"
 ITEMS = frozenset(
     [
         "date",
@@ -298,8 +298,8 @@ def _end_date(
 ) -> tuple[int, int, int, bool]:
     """(year, month, day, inferred) of the record's end."""
     if "date" not in layout.slices:
-        day = infer_date(hour, minute, local_now)
-        return day.year, day.month, day.day, True
+        when = infer_date(hour, minute, local_now)
+        return when.year, when.month, when.day, True
     field = record[layout.slices["date"]].strip()
     if (
         not field.isdigit()

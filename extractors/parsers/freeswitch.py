@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
@@ -28,7 +28,7 @@ from ._localtime import LegRow, LocalClock, direction_by_length, items_from_rows
 from .asterisk import csv_records
 from .tables import ParsedTables
 
-FORMAT = "freeswitch"
+FORMAT: Final = "freeswitch"
 EXAMPLE = [
     "caller_id_name",
     "caller_id_number",
@@ -131,7 +131,7 @@ def _rows(data: bytes, ctx: ParseContext, options: _Options) -> Iterator[LegRow 
             parsed.append(Rejected(FORMAT, keys.key(raw), str(error), raw, number, ctx.file_name))
     for item in parsed:
         if type(item) is tuple and item[1] in b_to_a and "call_uuid" not in columns:
-            item = (item[0], b_to_a[item[1]], *item[2:])  # type: ignore[assignment]
+            item = (item[0], b_to_a[item[1]], *item[2:])
         yield item
 
 

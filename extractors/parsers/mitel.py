@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
@@ -31,7 +31,7 @@ from ._localtime import (
 )
 from .tables import ParsedTables
 
-FORMAT = "mitel"
+FORMAT: Final = "mitel"
 LENGTH = 88  # columns 1-88; CR LF are framing
 _SPACERS = (6, 13, 22, 32)  # 0-based columns that must be blank in every record
 _COMPLETION = frozenset(" AaTBEIODSU")

@@ -32,7 +32,29 @@ def parse(text: str, context: ParseContext | None = None) -> list[CallLeg | Reje
 
 def row(**changes: str) -> str:
     """The doc's outbound line with some fields replaced (by cdr_csv column name)."""
-    names = ["accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp", "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "uniqueid", "userfield", "peeraccount", "linkedid", "sequence"]
+    names = [
+        "accountcode",
+        "src",
+        "dst",
+        "dcontext",
+        "clid",
+        "channel",
+        "dstchannel",
+        "lastapp",
+        "lastdata",
+        "start",
+        "answer",
+        "end",
+        "duration",
+        "billsec",
+        "disposition",
+        "amaflags",
+        "uniqueid",
+        "userfield",
+        "peeraccount",
+        "linkedid",
+        "sequence",
+    ]
     values = dict(zip(names, next(csv.reader([DOC.splitlines()[2]])), strict=True))
     values.update(changes)
     bare = {"duration", "billsec", "sequence"}
@@ -133,7 +155,27 @@ def test_configured_columns_reject_rows_of_another_count() -> None:
 
 
 def test_an_explicit_cdr_custom_field_list() -> None:
-    fields = ["clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid", "userfield", "sequence"]
+    fields = [
+        "clid",
+        "src",
+        "dst",
+        "dcontext",
+        "channel",
+        "dstchannel",
+        "lastapp",
+        "lastdata",
+        "start",
+        "answer",
+        "end",
+        "duration",
+        "billsec",
+        "disposition",
+        "amaflags",
+        "accountcode",
+        "uniqueid",
+        "userfield",
+        "sequence",
+    ]
     line = '"""Desk"" <201>","201","202","from-internal","PJSIP/201-00000001","PJSIP/202-00000002","Dial","PJSIP/202,30","2024-03-11 10:00:00","","2024-03-11 10:00:09","9","0","NO ANSWER","DOCUMENTATION","","1710151200.3","","7"'
     [leg] = parse(line, ctx(fields=fields))
     assert isinstance(leg, CallLeg)

@@ -119,7 +119,9 @@ def test_example_6_incoming_answered_by_an_attendant() -> None:
 
 
 def test_an_unanswered_incoming_call_has_no_answer_and_no_talk_time() -> None:
-    leg = one_leg(record(calling="T102", tta="***", called="201", completion=" ", duration="00:00:25"))
+    leg = one_leg(
+        record(calling="T102", tta="***", called="201", completion=" ", duration="00:00:25")
+    )
     assert (leg.disposition, leg.answered_at, leg.duration_seconds) == ("no_answer", None, 0)
     assert leg.ring_seconds == 25 and leg.ended_at == leg.started_at.replace(second=25)
 
