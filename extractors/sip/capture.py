@@ -102,8 +102,9 @@ class RawFrame:
     wirelen: int
 
 
-def read_frames(data: bytes) -> Iterator[RawFrame]:
-    """The frames of pcap or pcapng bytes, without dissecting them.
+def read_frames(data: bytes) -> Iterator[RawFrame | WireProblem]:
+    """The frames of pcap or pcapng bytes, without dissecting them (a frame whose timestamp is
+    impossible comes as a WireProblem).
 
     Raises:
         CaptureError: when the bytes are not a pcap/pcapng capture, or the file is damaged
@@ -143,13 +144,19 @@ def read_frames(data: bytes) -> Iterator[RawFrame]:
             frame += 1
             if kind == "pcap":
                 micros = meta.usec // 1000 if nano else meta.usec
-                stamp = _utc(meta.sec, micros)
+                whole = int(meta.sec) * 1_000_000 + int(micros)
                 linktype = int(reader.linktype)
             else:
                 ticks = ((meta.tshigh or 0) << 32) + (meta.tslow or 0)
-                whole = ticks * 1_000_000 // int(meta.tsresol)
-                stamp = _utc(whole // 1_000_000, whole % 1_000_000)
+                whole = ticks * 1_000_000 // max(1, int(meta.tsresol or 1_000_000))
                 linktype = int(meta.linktype)
+            try:
+                stamp = _utc(whole // 1_000_000, whole % 1_000_000)
+            except (ValueError, OverflowError, OSError):
+                yield WireProblem(
+                    frame, f"impossible capture timestamp ({whole} µs)", payload[:4096]
+                )
+                continue
             yield RawFrame(frame, linktype, payload, stamp, int(meta.wirelen or len(payload)))
     finally:
         reader.close()

@@ -685,7 +685,7 @@ def _whole_seconds(delta: timedelta) -> int:
 
 
 def _digits(number: str | None) -> str:
-    return "".join(ch for ch in number or "" if ch.isdigit())
+    return "".join(ch for ch in number or "" if "0" <= ch <= "9")
 
 
 def _number_key(number: str | None) -> str:

@@ -84,7 +84,7 @@ class SipMessage:
         """(sequence number, method) of the CSeq header."""
         value = self.header("cseq") or ""
         parts = value.split()
-        if len(parts) != 2 or not parts[0].isdigit():
+        if len(parts) != 2 or not _is_number(parts[0]):
             raise SipParseError(f"bad CSeq header {value!r}")
         return int(parts[0]), parts[1].upper()
 
@@ -148,7 +148,7 @@ def parse_message(payload: bytes) -> SipMessage:
     declared = headers.get("content-length")
     if declared:
         text_length = declared[0].strip()
-        if not text_length.isdigit():
+        if not _is_number(text_length):
             raise SipParseError(f"bad Content-Length {text_length!r}")
         length = int(text_length)
         if length > len(body):
@@ -285,3 +285,8 @@ def uri_user_host(uri: str) -> tuple[str | None, str | None]:
 def _show(raw: bytes, limit: int = 80) -> str:
     text = raw.decode("latin-1")
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+def _is_number(text: str) -> bool:
+    # str.isdigit() also accepts '³' and other digits int() refuses: ASCII only.
+    return text.isascii() and text.isdigit()

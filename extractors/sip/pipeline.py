@@ -31,6 +31,9 @@ def capture_events(
     last = _EPOCH
     try:
         for raw in read_frames(data):
+            if isinstance(raw, WireProblem):
+                yield last, [tracker.reject_wire(last, raw.reason, raw.raw, raw.frame)]
+                continue
             last = max(last, raw.timestamp)
             events = _to_events(decoder.decode_frame(raw), raw.timestamp, tracker)
             if events:

@@ -9,7 +9,7 @@ from scapy.layers.l2 import CookedLinux
 from scapy.packet import Raw
 
 from bench.generators.sip import generate
-from extractors.sip.capture import PacketDecoder, WirePayload, dissect, read_frames
+from extractors.sip.capture import PacketDecoder, RawFrame, WirePayload, dissect, read_frames
 from tests.extractors.sip.captures import PBX, SBC, START, CallFlow, write
 from tests.paths import PBX as PBX_FIXTURES
 
@@ -19,6 +19,7 @@ def _both_ways(data: bytes) -> tuple[list[object], list[object]]:
     fast_items: list[object] = []
     slow_items: list[object] = []
     for raw in read_frames(data):
+        assert isinstance(raw, RawFrame)
         fast_items += fast.decode_frame(raw)
         slow_items += slow.decode(dissect(raw), raw.frame, timestamp=raw.timestamp)
     return fast_items, slow_items
@@ -43,6 +44,7 @@ def test_linux_cooked_captures_are_read(tmp_path: Path) -> None:
     packet.time = START
     data = write(tmp_path / "sll.pcap", [packet])
     [raw] = list(read_frames(data))
+    assert isinstance(raw, RawFrame)
     assert raw.linktype == 113
     [item] = PacketDecoder().decode_frame(raw)
     assert isinstance(item, WirePayload)
@@ -53,6 +55,7 @@ def test_linux_cooked_captures_are_read(tmp_path: Path) -> None:
 def test_non_sip_traffic_is_counted_not_returned(tmp_path: Path) -> None:
     decoder = PacketDecoder()
     for raw in read_frames(generate(20, seed=5)):
+        assert isinstance(raw, RawFrame)
         decoder.decode_frame(raw)
     stats = decoder.stats.as_dict()
     assert stats["non_sip_packets"] > 0  # the generator's RTP

@@ -75,6 +75,12 @@ def test_a_name_addr_without_angle_brackets_keeps_its_tag() -> None:
             "truncated",
         ),
         (b"SIP/2.0 200 OK\r\n folded-first\r\n\r\n", "continuation line"),
+        # a superscript digit (latin-1 0xb3) passes str.isdigit() but not int()
+        (
+            b"SIP/2.0 200 OK\r\nCall-ID: 1\r\nCSeq: 1 BYE\r\nFrom: a\r\nTo: b\r\nl: 0\xb3\r\n\r\n",
+            "bad Content-Length",
+        ),
+        (b"SIP/2.0 200 OK\r\nCall-ID: 1\r\nCSeq: \xb3 BYE\r\nFrom: a\r\nTo: b\r\n\r\n", "bad CSeq"),
     ],
 )
 def test_broken_messages_raise_with_a_reason(payload: bytes, reason: str) -> None:

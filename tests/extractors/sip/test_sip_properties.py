@@ -87,3 +87,33 @@ def test_any_message_sequence_ends_every_started_dialog_once(
         if event.kind == "reject":
             assert event.rejected is not None and event.rejected.reason
     assert tracker.open_dialogs == 0
+
+
+_CAPTURE = None
+
+
+def _capture() -> bytes:
+    global _CAPTURE
+    if _CAPTURE is None:
+        from bench.generators.sip import generate
+
+        _CAPTURE = generate(6, seed=2)
+    return _CAPTURE
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_corrupted_capture_gives_legs_and_rejects_never_an_exception(data: st.DataObject) -> None:
+    from zoneinfo import ZoneInfo
+
+    from callmeter.legs import Rejected
+    from extractors.parsers import ParseContext, get_parser
+
+    capture = bytearray(_capture())
+    for _ in range(data.draw(st.integers(1, 30))):
+        index = data.draw(st.integers(0, len(capture) - 1))
+        capture[index] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(capture)))
+    ctx = ParseContext(timezone=ZoneInfo("UTC"), now=datetime(2026, 1, 1, tzinfo=UTC))
+    items = list(get_parser("sip")(bytes(capture[:cut]), ctx))
+    assert all(isinstance(item, CallLeg | Rejected) for item in items)
