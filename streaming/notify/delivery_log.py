@@ -94,9 +94,12 @@ class DeliveryLog:
 
     def open(self) -> None:
         """Create the folder and the schema if needed; WAL so readers never block the writer."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
-        conn.execute("pragma journal_mode = wal")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None)  # transactions are explicit
+            conn.execute("pragma journal_mode = wal")
+        except (OSError, sqlite3.Error) as error:
+            raise RuntimeError(f"{self.path}: cannot open the delivery log: {error}") from None
         # FULL: a commit is on disk when it returns (submit promises durability); batching keeps
         # the number of fsyncs at one per group of operations.
         conn.execute("pragma synchronous = full")

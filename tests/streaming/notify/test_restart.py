@@ -122,3 +122,11 @@ def test_stop_leaves_scheduled_retries_pending_and_the_next_start_sends_them(
 async def _read_only(state_dir: Path) -> list[tuple[str, int]]:
     with closing(sqlite3.connect(state_dir / FILENAME)) as conn:
         return conn.execute("select status, attempts from deliveries").fetchall()
+
+
+def test_an_unusable_state_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "state"
+    blocker.write_text("a file, not a folder")
+    dispatcher = Dispatcher.from_config([], blocker)
+    with pytest.raises(RuntimeError, match="state/notify.sqlite3: cannot open the delivery log"):
+        run(dispatcher.start())
