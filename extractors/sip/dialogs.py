@@ -275,6 +275,8 @@ class DialogTracker:
             events.append(self._close(dialog, "timeout"))
         for sip_call_id in [k for k, c in self._closed.items() if c.last_at + self.linger <= at]:
             self._forget(self._closed.pop(sip_call_id).dialog)
+            if sip_call_id not in self._open:  # bounded memory for a long-running sidecar
+                self._legs_per_call_id.pop(sip_call_id, None)
         for sip_call_id in [k for k, o in self._orphans.items() if o.last_at + self.linger <= at]:
             events.append(self._orphan_reject(sip_call_id, self._orphans.pop(sip_call_id)))
         return events
@@ -292,6 +294,7 @@ class DialogTracker:
         self._orphans.clear()
         self._closed.clear()
         self._correlation.clear()
+        self._legs_per_call_id.clear()
         return events
 
     # -- dialog life ---------------------------------------------------------------------------

@@ -155,3 +155,16 @@ def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_long_running_tracker_forgets_closed_calls_after_the_linger_time() -> None:
+    tracker = DialogTracker(options={"linger_seconds": 60})
+    for index in range(50):
+        flow = CallFlow(call_id=f"c{index}@x", from_tag=f"t{index}")
+        base = index * 10.0
+        _feed(tracker, base, PBX, SBC, flow.invite())
+        _feed(tracker, base + 1, SBC, PBX, flow.response(486, "Busy Here"))
+    tracker.expire(T0 + timedelta(seconds=1000))
+    assert tracker.open_dialogs == 0
+    assert tracker._closed == {} and tracker._legs_per_call_id == {}
+    assert tracker._correlation == {} and tracker._by_called == {}
