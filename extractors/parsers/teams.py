@@ -22,14 +22,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, Direction, Disposition, OccurrenceCounter, Rejected
 
 from . import ParseContext
 
-FORMAT = "teams"
+FORMAT: Final = "teams"
 
 _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?"
@@ -89,7 +89,7 @@ def parse_instant(value: Any, name: str) -> Instant | None:
 
 def floor_seconds(start: Instant, end: Instant) -> int:
     """Whole seconds from start to end: the floor of the full-precision difference."""
-    return int((end.exact - start.exact).to_integral_value(rounding="ROUND_FLOOR"))
+    return int((end.exact - start.exact).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def loads(data: bytes) -> Any:
@@ -221,7 +221,7 @@ def _version(obj: dict[str, Any]) -> int:
     version = obj.get("version", 0)
     if isinstance(version, bool) or not isinstance(version, int):
         raise FieldError(f"field 'version': expected an integer, got {version!r}")
-    return version
+    return int(version)
 
 
 def _require(obj: dict[str, Any], name: str) -> Instant:

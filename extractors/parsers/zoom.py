@@ -25,14 +25,14 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from callmeter.legs import CallLeg, Direction, Disposition, OccurrenceCounter, Rejected
 
 from . import ParseContext
 from .teams import FieldError, Instant, dumps_raw, floor_seconds, loads, parse_instant
 
-FORMAT = "zoom"
+FORMAT: Final = "zoom"
 
 # Arrays that hold rows, in the order they are looked for.
 _ELEMENT_ARRAYS = ("call_elements", "call_path")
@@ -173,13 +173,13 @@ def _leg(row: dict[str, Any], role: str, parent: dict[str, Any], key: str, raw: 
     result = (_text(row, "result") or _text(row, "call_result") or "").lower()
     connect_type = (_text(row, "connect_type") or "").lower()
     direction_text = (_text(row, "direction") or "").lower()
-    direction: Direction = (
-        "internal"
-        if connect_type == "internal"
-        else direction_text
-        if direction_text in ("inbound", "outbound")
-        else "unknown"
-    )
+    direction: Direction = "unknown"
+    if connect_type == "internal":
+        direction = "internal"
+    elif direction_text == "inbound":
+        direction = "inbound"
+    elif direction_text == "outbound":
+        direction = "outbound"
     call_id = (
         _string(row, "call_history_uuid")
         or _string(row, "call_path_id")
@@ -257,14 +257,17 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
     _check_order(started, answered, ended)
     result = (_text(row, "result") or "").lower()
     direction_text = (_text(row, "direction") or "").lower()
-    direction: Direction = (
-        direction_text if direction_text in ("inbound", "outbound") else "unknown"
-    )
+    direction: Direction = "unknown"
+    if direction_text == "inbound":
+        direction = "inbound"
+    elif direction_text == "outbound":
+        direction = "outbound"
     if answered is None and result == "call connected" and ended is not None:
         answered = started  # v1 rows often carry no answer time for connected calls
     charge, charge_symbol = _legacy_money(row, "charge")
     rate, _ = _legacy_money(row, "rate")
-    site = row.get("site") if isinstance(row.get("site"), dict) else {}
+    site_value = row.get("site")
+    site: dict[str, Any] = site_value if isinstance(site_value, dict) else {}
     if answered is not None:
         disposition: Disposition = "answered"
     elif result in _V1_BUSY:

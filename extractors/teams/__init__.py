@@ -122,7 +122,8 @@ def teams_source(
                         yield from _emit(body, page_url, seen)
 
     def _emit(body: bytes, page_url: str, seen: set[tuple[str, str]]) -> Iterator[Any]:
-        legs, rejects = [], []
+        legs: list[dict[str, Any]] = []
+        rejects: list[dict[str, Any]] = []
         for kind, row in parsed_rows(
             "teams", body, tenant_id=tenant_id, site_id=site_id, page_url=page_url, now=now
         ):

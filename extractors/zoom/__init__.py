@@ -100,7 +100,8 @@ def zoom_source(
             for label, body in call_history_pages(
                 zoom, api_url, window_start, window_end, page_size
             ):
-                legs, rejects = [], []
+                legs: list[dict[str, Any]] = []
+                rejects: list[dict[str, Any]] = []
                 for kind, row in parsed_rows(
                     "zoom", body, tenant_id=tenant_id, site_id=site_id, page_url=label, now=now
                 ):
