@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import re
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 from callmeter.settings import load_warehouse
 
@@ -32,9 +37,10 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     from orchestration.definitions import defs
 
     if not verbose:
-        logging.getLogger("dagster").setLevel(logging.WARNING)
+        logging.getLogger("dagster").setLevel(logging.ERROR)
     job = defs().get_job_def(job_name)
-    with dg.DagsterInstance.ephemeral() as instance:
+    output = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_DbtProgress(sys.stderr))
+    with output, dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -53,3 +59,25 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     )
     snapshot = publish_serving_snapshot(load_warehouse()) if result.success else None
     return BuildResult(result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot)
+
+
+class _DbtProgress(io.TextIOBase):
+    """Stands in for stdout during a quiet build: dbt's per-node result lines become one short
+    progress line each ("[12/150] OK stg_cucm__call_legs"); everything else is dropped."""
+
+    _RESULT = re.compile(r"^\S*\s*(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP)\b.*?(?:model|seed|test|unit_test)?\s+([\w.]+)")
+
+    def __init__(self, target: TextIO) -> None:
+        self._target = target
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            match = self._RESULT.match(line.strip())
+            if match and match.group(3) in ("OK", "ERROR", "FAIL", "WARN"):
+                number, total, status, name = match.groups()
+                self._target.write(f"  [{number}/{total}] {status} {name}\n")
+                self._target.flush()
+        return len(text)

@@ -42,5 +42,6 @@ class LayerTranslator(DagsterDbtTranslator):
     dagster_dbt_translator=LayerTranslator(),
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """`dbt build` for the selected models; dbt tests surface as Dagster asset checks."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """`dbt build` for the selected models; dbt data tests surface as Dagster asset checks.
+    dbt unit tests are for CI (tests/dbt), not production runs, as dbt recommends."""
+    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
