@@ -134,6 +134,8 @@ class DialogTracker:
         latest_plausible: packets after this time are implausible (file parsing passes
             ctx.now + 1 day; live capture passes None).
         file_name: copied into rejected records.
+        live: True for a long-running capture (forget Call-IDs after the linger time); False
+            for a file, where every leg keeps a unique source_record_id.
     """
 
     def __init__(
@@ -143,8 +145,10 @@ class DialogTracker:
         options: Mapping[str, Any] | None = None,
         latest_plausible: datetime | None = None,
         file_name: str | None = None,
+        live: bool = True,
     ) -> None:
         options = options or {}
+        self.live = live
         self.capture_point = capture_point
         self.rules = rules or SiteRules()
         self.file_name = file_name
@@ -194,6 +198,7 @@ class DialogTracker:
             options=options,
             latest_plausible=None if live else ctx.now + timedelta(days=1),
             file_name=ctx.file_name,
+            live=live,
         )
 
     @property
@@ -275,7 +280,9 @@ class DialogTracker:
             events.append(self._close(dialog, "timeout"))
         for sip_call_id in [k for k, c in self._closed.items() if c.last_at + self.linger <= at]:
             self._forget(self._closed.pop(sip_call_id).dialog)
-            if sip_call_id not in self._open:  # bounded memory for a long-running sidecar
+            if self.live and sip_call_id not in self._open:
+                # Bounded memory for a long-running sidecar. The price: the same Call-ID and
+                # From-tag seen again after the linger time gets the same source_record_id.
                 self._legs_per_call_id.pop(sip_call_id, None)
         for sip_call_id in [k for k, o in self._orphans.items() if o.last_at + self.linger <= at]:
             events.append(self._orphan_reject(sip_call_id, self._orphans.pop(sip_call_id)))
@@ -492,6 +499,8 @@ class DialogTracker:
         )
 
     def _close(self, dialog: _Dialog, closed_by: ClosedBy) -> SipEvent:
+        # Linger counts from the close (the timer's expiry for a timeout), not the last packet.
+        closed_at = self._deadline(dialog) if closed_by == "timeout" else dialog.last_at
         del self._open[dialog.sip_call_id]
         key = _number_key(dialog.parties.called_number)
         same_number = self._by_called.get(key, [])
@@ -499,7 +508,7 @@ class DialogTracker:
             same_number.remove(dialog)
         if not same_number:
             self._by_called.pop(key, None)
-        self._closed[dialog.sip_call_id] = _Closed(dialog, dialog.last_at)
+        self._closed[dialog.sip_call_id] = _Closed(dialog, max(dialog.last_at, closed_at))
         disposition, ended_at, state = self._outcome(dialog)
         if dialog.time_problem is not None:
             reject = Rejected(

@@ -28,7 +28,7 @@ class LiveCaptureError(RuntimeError):
 
 
 def _tracker_for(path: Path, tracker: DialogTracker | None) -> DialogTracker:
-    return tracker or DialogTracker(capture_point=path.name, file_name=str(path))
+    return tracker or DialogTracker(capture_point=path.name, file_name=str(path), live=False)
 
 
 def replay_pcap(

@@ -64,7 +64,9 @@ def payloads(draw: st.DrawFn) -> tuple[bool, bytes]:
 def test_any_message_sequence_ends_every_started_dialog_once(
     steps: list[tuple[tuple[bool, bytes], float]], timeout: int
 ) -> None:
-    tracker = DialogTracker(options={"dialog_timeout_seconds": timeout, "auth_retry_seconds": 60})
+    tracker = DialogTracker(
+        options={"dialog_timeout_seconds": timeout, "auth_retry_seconds": 60}, live=False
+    )
     events = []
     clock = T0
     for (from_caller, payload), gap in steps:
