@@ -6,7 +6,7 @@ source as (
         ('tenant_id', 'text'), ('account_code', 'text'), ('project', 'text'),
         ('client', 'text'), ('imported_at', 'timestamp with time zone'),
         ('source_file', 'text'), ('row_number', 'bigint'),
-    ]) }}
+    ]) }} as source_rows
 ),
 
 renamed as (

@@ -7,7 +7,7 @@ source as (
         ('month', 'date'), ('amount', 'numeric(18, 4)'), ('currency', 'text'),
         ('imported_at', 'timestamp with time zone'), ('source_file', 'text'),
         ('row_number', 'bigint'),
-    ]) }}
+    ]) }} as source_rows
 ),
 
 renamed as (

@@ -9,7 +9,7 @@ source as (
         ('valid_from', 'date'), ('valid_to', 'date'), ('gl_account', 'text'),
         ('imported_at', 'timestamp with time zone'), ('source_file', 'text'),
         ('row_number', 'bigint'),
-    ]) }}
+    ]) }} as source_rows
 ),
 
 renamed as (

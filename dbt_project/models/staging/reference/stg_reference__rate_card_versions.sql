@@ -9,7 +9,7 @@ source as (
         ('is_resale', 'boolean'), ('effective_from', 'date'),
         ('imported_at', 'timestamp with time zone'), ('source_file', 'text'),
         ('row_count', 'bigint'),
-    ]) }}
+    ]) }} as source_rows
 ),
 
 renamed as (
