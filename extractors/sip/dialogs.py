@@ -423,6 +423,9 @@ class DialogTracker:
                 f"{dialog.last_at.isoformat()})"
             )
         dialog.last_at = max(dialog.last_at, at)
+        # Within the reordering tolerance a packet may predate the INVITE: the leg's times
+        # never do.
+        at = max(at, dialog.started_at)
         if len(dialog.ladder) < _MAX_LADDER:
             offset = (at - dialog.started_at).total_seconds()
             dialog.ladder.append(f"{offset:+.3f} {_where(src)}>{_where(dst)} {message.first_line}")
