@@ -99,10 +99,14 @@ class Lines:
     """The lines of one input: text, 1-based line number, and whether the bytes were UTF-8."""
 
     frame: pl.DataFrame  # line_number: Int64, line: String, utf8: Boolean
+    raw: pa.Array  # the same lines as an Arrow string array (row i = line i + 1), for `raw`
 
 
 def split_lines(data: bytes) -> Lines:
     """Cut bytes into lines (LF or CRLF) without a per-line Python loop when they are UTF-8.
+
+    The line ends are squeezed out of one copy of the bytes, which then backs an Arrow string
+    array of all lines directly (no copy per line).
 
     Args:
         data: The input bytes, without a BOM.
@@ -119,22 +123,37 @@ def split_lines(data: bytes) -> Lines:
         return _split_lines_slowly(data)
     buffer = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(buffer == 0x0A)
-    offsets = np.empty(len(ends) + 2, dtype=np.int64)
-    offsets[0], offsets[-1] = 0, len(data)
-    offsets[1:-1] = ends + 1
-    array = pa.LargeStringArray.from_buffers(
-        len(offsets) - 1, pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)
-    )
-    # Each line but the last still ends with its LF; CRLF files also leave a CR.
-    line = pl.Series("line", array).str.strip_suffix("\n").str.strip_suffix("\r")
+    starts = np.empty(len(ends) + 1, dtype=np.int64)
+    starts[0], starts[1:] = 0, ends + 1
+    stops = np.empty(len(ends) + 1, dtype=np.int64)
+    stops[:-1], stops[-1] = ends, len(data)
+    # A CR right before the line end belongs to the line end (CRLF files).
+    crlf = stops > starts
+    crlf[crlf] = buffer[stops[crlf] - 1] == 0x0D
+    stops[crlf] -= 1
+    keep = np.ones(len(buffer), dtype=bool)
+    keep[ends] = False
+    keep[stops[crlf]] = False
+    text = buffer[keep]
+    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
+    np.cumsum(stops - starts, out=offsets[1:])
+    if len(text) < 2**31:
+        raw = pa.StringArray.from_buffers(
+            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
+        )
+    else:
+        raw = pa.LargeStringArray.from_buffers(
+            len(starts), pa.py_buffer(offsets), pa.py_buffer(text)
+        )
+    n = len(starts)
     frame = pl.DataFrame(
         {
-            "line_number": pl.int_range(1, len(line) + 1, eager=True, dtype=pl.Int64),
-            "line": line,
-            "utf8": pl.repeat(True, len(line), eager=True),
+            "line_number": pl.int_range(1, n + 1, eager=True, dtype=pl.Int64),
+            "line": pl.Series("line", raw),
+            "utf8": pl.repeat(True, n, eager=True),
         }
     )
-    return Lines(frame)
+    return Lines(frame, raw)
 
 
 def _split_lines_slowly(data: bytes) -> Lines:
@@ -154,7 +173,7 @@ def _split_lines_slowly(data: bytes) -> Lines:
             "utf8": pl.Series(valid, dtype=pl.Boolean),
         }
     )
-    return Lines(frame)
+    return Lines(frame, pa.array(text, pa.string()))
 
 
 def csv_line_pattern(fields: int) -> str:
@@ -234,8 +253,22 @@ def _file_reject(reason: str, raw: str, line_number: int | None, ctx: ParseConte
 
 @dataclass(frozen=True, slots=True)
 class _Frames:
-    legs: pl.DataFrame  # LEG_SCHEMA columns + _line
+    legs: pl.DataFrame  # LEG_SCHEMA columns but raw, + _line
     rejects: pl.DataFrame  # REJECT_SCHEMA columns (line_number orders them)
+    raw: pa.Array | None = None  # every line of the input; legs take `raw` from it by _line
+
+    def legs_table(self) -> pa.Table:
+        """The legs as LEG_SCHEMA, `raw` taken from the input's lines without a round trip."""
+        frame = self.legs.drop("raw", strict=False)
+        columns = frame.select([n for n in LEG_SCHEMA.names if n != "raw"]).to_arrow()
+        if self.raw is None:
+            raw = pa.array([], pa.string())
+        else:
+            index = frame["_line"].to_numpy() - 1
+            contiguous = len(index) and index[-1] - index[0] == len(index) - 1
+            raw = self.raw.slice(index[0], len(index)) if contiguous else self.raw.take(index)
+        table = columns.add_column(LEG_SCHEMA.names.index("raw"), "raw", raw)
+        return table.cast(LEG_SCHEMA)
 
 
 def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
@@ -249,9 +282,7 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
         Legs (LEG_SCHEMA) in file order and rejects (REJECT_SCHEMA) in line order.
     """
     frames = _parse_frames(data, ctx)
-    return ParsedTables(
-        _to_arrow(frames.legs.drop("_line"), LEG_SCHEMA), _to_arrow(frames.rejects, REJECT_SCHEMA)
-    )
+    return ParsedTables(frames.legs_table(), _to_arrow(frames.rejects, REJECT_SCHEMA))
 
 
 def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
@@ -265,7 +296,7 @@ def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
         One CallLeg per CDR record, one Rejected per record (or file) that cannot be a leg.
     """
     frames = _parse_frames(data, ctx)
-    legs = legs_from_table(_to_arrow(frames.legs.drop("_line"), LEG_SCHEMA))
+    legs = legs_from_table(frames.legs_table())
     rejects = rejects_from_table(_to_arrow(frames.rejects, REJECT_SCHEMA))
     leg_lines = frames.legs["_line"].to_list()
     i = j = 0
@@ -311,7 +342,8 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     if b"\x00" in data[:8192]:
         raw = first_line.decode("utf-8", "backslashreplace")
         return _empty_frames([_file_reject("binary data: not a CUCM CDR file", raw, 1, ctx)])
-    lines = split_lines(data).frame
+    split = split_lines(data)
+    lines = split.frame
     header_text = lines["line"][0]
     try:
         header = [name.strip() for name in next(csv.reader([header_text], strict=True))]
@@ -362,7 +394,7 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     )
     computed = values.with_columns(_reason_expr(is_cmr)).with_columns(_leg_exprs(ctx))
     legs = computed.filter(pl.col("_reason").is_null()).select(
-        *LEG_SCHEMA.names, pl.col("line_number").alias("_line")
+        *(name for name in LEG_SCHEMA.names if name != "raw"), pl.col("line_number").alias("_line")
     )
     rejected = computed.filter(pl.col("_reason").is_not_null()).select(
         "line_number", "line", pl.col("_reason").alias("reason"), pl.col("pkid").alias("_pkid")
@@ -380,7 +412,8 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         .alias("reason"),
         pl.lit("", dtype=pl.String).alias("_pkid"),
     )
-    return _Frames(legs, _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx))
+    rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
+    return _Frames(legs, rejects, split.raw)
 
 
 def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
@@ -596,7 +629,6 @@ def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
         .otherwise(None)
         .alias("trunk"),
         _text("clientMatterCode").alias("account_code"),
-        pl.col("line").alias("raw"),
         pl.struct([value.alias(key) for key, value in extra.items()])
         .struct.json_encode()
         .alias("extra"),
