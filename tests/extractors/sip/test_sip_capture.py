@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import CookedLinux
 from scapy.packet import Raw
@@ -77,3 +78,24 @@ def test_the_generated_benchmark_capture_parses_to_one_leg_per_call() -> None:
     counts = Counter(item.disposition for item in items if isinstance(item, CallLeg))
     assert set(counts) == {"answered", "busy", "no_answer"}
     assert counts["answered"] > 200
+
+
+def test_nanosecond_pcaps_keep_microsecond_times(tmp_path: Path) -> None:
+    from decimal import Decimal
+
+    from scapy.utils import PcapWriter
+
+    from tests.extractors.sip.captures import udp
+
+    packet = udp(0, PBX, SBC, CallFlow().invite())
+    packet.time = Decimal("1751360400.123456789")
+    path = tmp_path / "ns.pcap"
+    writer = PcapWriter(str(path), nano=True)
+    writer.write(packet)
+    writer.close()
+    data = path.read_bytes()
+    assert data[:4] == b"\x4d\x3c\xb2\xa1"
+    [raw] = list(read_frames(data))
+    assert isinstance(raw, RawFrame)
+    assert raw.timestamp.microsecond == 123456
+    assert raw.timestamp.timestamp() == pytest.approx(1751360400.123456)
