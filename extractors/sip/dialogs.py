@@ -30,6 +30,7 @@ from .message import (
     looks_like_sip,
     parse_message,
     parse_name_addr,
+    sdp_codec,
     uri_user_host,
 )
 from .rules import Parties, SiteRules
@@ -106,6 +107,7 @@ class _Dialog:
     ladder: list[str] = field(default_factory=list)
     time_problem: str | None = None
     linked: tuple[str, str] | None = None  # (source_record_id, rule)
+    codec: str | None = None
 
 
 @dataclass(slots=True)
@@ -477,6 +479,7 @@ class DialogTracker:
             dialog.state = "answered"
             dialog.answered_at = at
             dialog.to_tag = message.to_addr.tag
+            dialog.codec = sdp_codec(message.body)  # the SDP answer's first audio codec
             dialog.final = (status, message.reason or "", at)
             return [self._event("call_answer", dialog, at)]
         dialog.final = (status, message.reason or "", at)
@@ -556,6 +559,7 @@ class DialogTracker:
             "linked_to": dialog.linked[0] if dialog.linked else None,
             "linked_by": dialog.linked[1] if dialog.linked else None,
             "user_agent": dialog.invite.header("user-agent"),
+            "codec": dialog.codec,
             "ladder": dialog.ladder,
         }
         leg = CallLeg(

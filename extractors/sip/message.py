@@ -290,3 +290,32 @@ def _show(raw: bytes, limit: int = 80) -> str:
 def _is_number(text: str) -> bool:
     # str.isdigit() also accepts '³' and other digits int() refuses: ASCII only.
     return text.isascii() and text.isdigit()
+
+
+_STATIC_PAYLOAD_TYPES = {
+    0: "PCMU/8000",
+    3: "GSM/8000",
+    8: "PCMA/8000",
+    9: "G722/8000",
+    18: "G729/8000",
+}
+
+
+def sdp_codec(body: bytes) -> str | None:
+    """The first audio codec of an SDP body (`m=audio` format list, named by `a=rtpmap` or the
+    static payload types of RFC 3551), e.g. "PCMA/8000"; None without audio SDP."""
+    text = body.decode("latin-1")
+    first: int | None = None
+    names: dict[int, str] = {}
+    for line in text.splitlines():
+        if line.startswith("m=audio ") and first is None:
+            formats = line.split()[3:]
+            if formats and _is_number(formats[0]):
+                first = int(formats[0])
+        elif line.startswith("a=rtpmap:"):
+            number, _, name = line[len("a=rtpmap:") :].partition(" ")
+            if _is_number(number):
+                names[int(number)] = name.strip()
+    if first is None:
+        return None
+    return names.get(first) or _STATIC_PAYLOAD_TYPES.get(first) or f"PT{first}"

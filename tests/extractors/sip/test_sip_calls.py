@@ -71,6 +71,7 @@ def test_an_answered_call_with_bye_is_one_answered_leg(tmp_path: Path) -> None:
     assert leg.extra["hangup_by"] == "caller"
     assert leg.extra["ringing_at"] == _at(1.0)
     assert leg.extra["to_tag"] == "9fxced76sl"
+    assert leg.extra["codec"] == "PCMA/8000"
 
 
 def test_a_bye_from_the_callee_records_who_hung_up_and_the_q850_cause(tmp_path: Path) -> None:

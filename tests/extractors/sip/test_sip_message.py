@@ -9,6 +9,7 @@ from extractors.sip.message import (
     looks_like_sip,
     parse_message,
     parse_name_addr,
+    sdp_codec,
     split_stream,
     uri_user_host,
 )
@@ -101,3 +102,12 @@ def test_looks_like_sip_recognises_requests_and_responses_only() -> None:
     assert looks_like_sip(b"SIP/2.0 486 Busy Here\r\n")
     assert not looks_like_sip(b"GET / HTTP/1.1\r\n")
     assert not looks_like_sip(b"\x80\x08\x00\x01")
+
+
+def test_sdp_codec_names_the_first_audio_format() -> None:
+    assert (
+        sdp_codec(b"v=0\r\nm=audio 4000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n")
+        == "PCMU/8000"
+    )
+    assert sdp_codec(b"m=audio 4000 RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\n") == "opus/48000/2"
+    assert sdp_codec(b"m=video 5000 RTP/AVP 97\r\n") is None
