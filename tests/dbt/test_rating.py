@@ -4,7 +4,6 @@ new card version covers, and identical results on both warehouses."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,6 @@ from callmeter.settings import Warehouse
 from tests.dbt import warehouse as wh
 
 pytestmark = pytest.mark.integration
-
-_COLUMNS = (
-    "source_record_id, time_band, destination_type, rate_card, rate_card_version, rated_prefix, "
-    "billed_seconds, cost, resale_price, currency, unrated_reason, cost_centre, employee, project"
-)
 
 # Hand-computed (docs/rating.md): cost = fee + rate * billed / 60, half-up 4 dp; resale +20 %.
 EXPECTED_V1: dict[str, tuple[Any, ...]] = {
@@ -170,16 +164,6 @@ EXPECTED_V2_CHANGES: dict[str, tuple[Any, ...]] = {
 COVERED_BY_V2 = {"premium_after_dst", "offpeak_0759_after_dst", "offpeak_1800", "unanswered"}
 
 
-def _legs(warehouse: Warehouse) -> dict[str, tuple[Any, ...]]:
-    rows = wh.query(warehouse, f"select {_COLUMNS} from marts.fct_call_legs")
-    return {row[0]: _normal(row[1:]) for row in rows}
-
-
-def _normal(values: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Decimals as 4-dp strings, so DuckDB and Postgres values compare equal."""
-    return tuple(f"{v:.4f}" if isinstance(v, Decimal) else v for v in values)
-
-
 def _check(actual: dict[str, tuple[Any, ...]], expected: dict[str, tuple[Any, ...]]) -> None:
     for record_id, (
         band,
@@ -201,40 +185,6 @@ def _check(actual: dict[str, tuple[Any, ...]], expected: dict[str, tuple[Any, ..
         assert got[10] == centre, record_id
 
 
-def _rated_in(warehouse: Warehouse) -> dict[str, str]:
-    rows = wh.query(
-        warehouse,
-        "select source_record_id, rated_in_invocation from intermediate.int_call_legs_rated",
-    )
-    return dict(rows)
-
-
-def _build_and_recost(
-    warehouse: Warehouse, tmp_path: Path
-) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
-    wh.execute(warehouse, wh.initial_statements())
-    wh.dbt_build(warehouse, tmp_path / "target")
-    first = _legs(warehouse)
-    before = _rated_in(warehouse)
-    wh.execute(
-        warehouse, wh.card_rows(wh.CARD_V2, "2026-03-15", wh.CARD_V2_ROWS, "2026-03-21 09:00:00")
-    )
-    wh.dbt_build(warehouse, tmp_path / "target")
-    second = _legs(warehouse)
-    after = _rated_in(warehouse)
-    recosted = {key for key, invocation in after.items() if invocation != before[key]}
-    return first, second, recosted
-
-
-@pytest.fixture(scope="module")
-def duckdb_run(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[dict[str, Any], dict[str, Any], set[str], Warehouse]:
-    tmp_path = tmp_path_factory.mktemp("rating")
-    warehouse = Warehouse.from_url(f"duckdb:///{tmp_path / 'callmeter.duckdb'}")
-    return (*_build_and_recost(warehouse, tmp_path), warehouse)
-
-
 def test_costs_bands_and_unrated_legs_match_hand_computed_values(duckdb_run: Any) -> None:
     first, _, _, _ = duckdb_run
     _check(first, EXPECTED_V1)
@@ -250,9 +200,9 @@ def test_a_new_card_version_recosts_exactly_the_legs_it_covers(duckdb_run: Any) 
 
 def test_an_unchanged_rebuild_rates_nothing(duckdb_run: Any, tmp_path: Path) -> None:
     _, _, _, warehouse = duckdb_run
-    before = _rated_in(warehouse)
+    before = wh.rated_in(warehouse)
     wh.dbt_build(warehouse, tmp_path / "target", "--select", "int_call_legs_rated")
-    assert _rated_in(warehouse) == before
+    assert wh.rated_in(warehouse) == before
 
 
 def test_unrated_legs_are_listed_with_their_reason(duckdb_run: Any) -> None:
@@ -271,7 +221,9 @@ def test_postgres_gives_identical_results(
     duckdb_run: Any, postgres_url: str, tmp_path: Path
 ) -> None:
     first, second, recosted, _ = duckdb_run
-    pg_first, pg_second, pg_recosted = _build_and_recost(Warehouse.from_url(postgres_url), tmp_path)
+    pg_first, pg_second, pg_recosted = wh.build_and_recost(
+        Warehouse.from_url(postgres_url), tmp_path
+    )
     assert pg_first == first
     assert pg_second == second
     assert pg_recosted == recosted

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -320,3 +321,42 @@ def dbt_build(warehouse: Warehouse, target_path: Path, *extra: str) -> None:
             if str(r.status) not in ("success", "pass")
         ]
         raise AssertionError(f"dbt build failed: {result.exception or failures}")
+
+
+LEG_COLUMNS_CHECKED = (
+    "source_record_id, time_band, destination_type, rate_card, rate_card_version, rated_prefix, "
+    "billed_seconds, cost, resale_price, currency, unrated_reason, cost_centre, employee, project"
+)
+
+
+def legs_by_id(warehouse: Warehouse) -> dict[str, tuple[Any, ...]]:
+    rows = query(warehouse, f"select {LEG_COLUMNS_CHECKED} from marts.fct_call_legs")
+    return {row[0]: _normal(row[1:]) for row in rows}
+
+
+def _normal(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Decimals as 4-dp strings, so DuckDB and Postgres values compare equal."""
+    return tuple(f"{v:.4f}" if isinstance(v, Decimal) else v for v in values)
+
+
+def rated_in(warehouse: Warehouse) -> dict[str, str]:
+    rows = query(
+        warehouse,
+        "select source_record_id, rated_in_invocation from intermediate.int_call_legs_rated",
+    )
+    return dict(rows)
+
+
+def build_and_recost(
+    warehouse: Warehouse, tmp_path: Path
+) -> tuple[dict[str, Any], dict[str, Any], set[str]]:
+    execute(warehouse, initial_statements())
+    dbt_build(warehouse, tmp_path / "target")
+    first = legs_by_id(warehouse)
+    before = rated_in(warehouse)
+    execute(warehouse, card_rows(CARD_V2, "2026-03-15", CARD_V2_ROWS, "2026-03-21 09:00:00"))
+    dbt_build(warehouse, tmp_path / "target")
+    second = legs_by_id(warehouse)
+    after = rated_in(warehouse)
+    recosted = {key for key, invocation in after.items() if invocation != before[key]}
+    return first, second, recosted
