@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
     import sys
 
+    from callmeter.cli import CommandError
     from callmeter.config import config_path, load_config
     from streaming.service import Sidecar
     from streaming.settings import load_streaming
@@ -42,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
         sidecar = Sidecar(config, settings, config_path=path)
-        await sidecar.start()
+        try:
+            await sidecar.start()
+        except OSError as error:  # a port in use, a spool dir not writable
+            raise CommandError(f"cannot start: {error}") from None
         try:
             for name, port in sidecar.ports.items():
                 print(f"listening {name} {port}", flush=True)
