@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print a JSON line of figures (never timed tests)."""
