@@ -12,7 +12,13 @@ from hypothesis import strategies as st
 
 from callmeter.legs import CallLeg, Rejected
 from extractors.parsers import ParseContext, cucm, three_cx
-from extractors.parsers.tables import legs_from_table, parse_tables, rejects_from_table
+from extractors.parsers._localtime import tables_from_rows
+from extractors.parsers.tables import (
+    ParsedTables,
+    legs_from_table,
+    parse_tables,
+    rejects_from_table,
+)
 from tests.paths import PBX
 
 CTX = ParseContext(
@@ -107,6 +113,7 @@ TEXT = st.text(
     alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\n\r"), max_size=12
 )
 TIMES = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 12, 31))
+ZONES = ["Europe/London", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
 
 
 @st.composite
@@ -119,6 +126,16 @@ def three_cx_lines(draw: st.DrawFn) -> str:
     values = {name: draw(TEXT) for name in three_cx.DEFAULT_FIELDS}
     values |= {
         "historyid": f"Call {draw(st.integers(0, 10**6))}",
+        "callid": draw(
+            st.sampled_from([f"00000190{draw(st.integers(0, 10**6)):08X}_0001", "", draw(TEXT)])
+        ),
+        "from-no": draw(
+            st.sampled_from(["Ext.201", "01632960123", "MakeCall", " Ext.20 ", draw(TEXT)])
+        ),
+        "to-dn": draw(st.sampled_from(["10001", "202", "", draw(TEXT)])),
+        "reason-terminated": draw(
+            st.sampled_from(["RouteBusy", "Failed", "TerminatedBySrc", draw(TEXT)])
+        ),
         "time-start": start.strftime(fmt),
         "time-answered": draw(st.sampled_from([answered.strftime(fmt), ""])),
         "time-end": draw(st.sampled_from([end.strftime(fmt), draw(TEXT)])),
@@ -141,13 +158,36 @@ def test_random_and_mutated_3cx_records_are_each_parsed_or_rejected_once(
     file = data.draw(st.sampled_from([b"", b"\xef\xbb\xbf"])) + b"\r\n".join(raw)
     items = list(three_cx.parse(file, CTX))
     assert_each_record_once(items, expected_records(file, skip=0))
-    tables = parse_tables("3cx", file, CTX)
     legs, rejects = split(items)
-    assert len(legs) == tables.legs.num_rows and len(rejects) == tables.rejects.num_rows
-    assert tables.legs.column("source_record_id").to_pylist() == [
-        leg.source_record_id for leg in legs
-    ]
-    assert rejects_from_table(tables.rejects) == rejects
+    for vector_min_lines in (10**9, 0):  # the row path, then the vectorised path
+        tables = parse_with_vector_min_lines(file, vector_min_lines)
+        assert legs_from_table(tables.legs) == legs
+        assert rejects_from_table(tables.rejects) == rejects
+
+
+def parse_with_vector_min_lines(data: bytes, lines: int) -> ParsedTables:
+    saved = three_cx.VECTOR_MIN_LINES
+    three_cx.VECTOR_MIN_LINES = lines
+    try:
+        return parse_tables("3cx", data, CTX)
+    finally:
+        three_cx.VECTOR_MIN_LINES = saved
+
+
+@SETTINGS
+@given(lines=st.lists(three_cx_lines(), min_size=1, max_size=20), zone=st.sampled_from(ZONES))
+def test_the_vectorised_3cx_path_gives_the_row_parsers_legs(lines: list[str], zone: str) -> None:
+    ctx = ParseContext(ZoneInfo(zone), CTX.now, trunk_devices=frozenset({"10001"}))
+    file = "\n".join(lines).encode()
+    expected = tables_from_rows("3cx", three_cx._rows(file, ctx), None)
+    saved = three_cx.VECTOR_MIN_LINES
+    three_cx.VECTOR_MIN_LINES = 0
+    try:
+        tables = three_cx.parse_table(file, ctx)
+    finally:
+        three_cx.VECTOR_MIN_LINES = saved
+    assert legs_from_table(tables.legs) == legs_from_table(expected.legs)
+    assert rejects_from_table(tables.rejects) == rejects_from_table(expected.rejects)
 
 
 @SETTINGS

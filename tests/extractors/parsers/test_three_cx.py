@@ -100,7 +100,7 @@ def test_an_unanswered_internal_call_costs_no_talk_time() -> None:
     [leg], _ = run(MISSED.encode())
     assert (leg.direction, leg.disposition) == ("internal", "no_answer")
     assert (leg.answered_at, leg.duration_seconds, leg.ring_seconds) == (None, 0, 16)
-    assert "chain" not in leg.extra
+    assert (leg.extra["chain"], leg.extra["bill_cost"], leg.extra["dst"]) == (None, None, None)
 
 
 @pytest.mark.parametrize(
@@ -195,6 +195,8 @@ def test_a_local_time_in_the_spring_gap_is_shifted_forward_and_says_so() -> None
     assert leg.started_at == datetime(2024, 3, 31, 1, 30, tzinfo=UTC)  # = 02:30 BST
     assert leg.ended_at == datetime(2024, 3, 31, 1, 40, tzinfo=UTC)  # 02:40 BST
     assert leg.extra["dst"] == {"time-start": "nonexistent_shifted_forward"}
+    [plain], _ = run(default_line().encode())
+    assert plain.extra["dst"] is None
 
 
 def test_summer_times_are_converted_with_the_site_zone_not_the_machine_zone() -> None:
