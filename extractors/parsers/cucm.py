@@ -378,8 +378,11 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     columns = None
     if bad.is_empty():
         # Every line is good: the CSV reader can take the original bytes as they are.
-        columns = read_csv_columns(body_bytes, header, wanted)
-        if len(columns) != len(good):  # e.g. whitespace-only lines, which the reader keeps
+        try:
+            columns = read_csv_columns(body_bytes, header, wanted)
+        except pa.ArrowInvalid:  # e.g. a whitespace-only line, which the reader takes for a row
+            columns = None
+        if columns is not None and len(columns) != len(good):
             columns = None
     if columns is None:
         columns = read_csv_columns(good["line"], header, wanted)

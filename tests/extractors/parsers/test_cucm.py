@@ -329,3 +329,9 @@ def test_callmeter_parse_prints_legs_on_stdout_and_rejects_on_stderr(
 
 def test_the_registry_finds_the_cucm_parser() -> None:
     assert get_parser("cucm") is cucm.parse
+
+
+def test_blank_and_whitespace_only_lines_are_not_records() -> None:
+    legs, rejects = run(cdr_file(RECORD_LINES[0], "", "   ", "\t", RECORD_LINES[2]) + b"\n\n")
+    assert rejects == []
+    assert [leg.raw for leg in legs] == [RECORD_LINES[0], RECORD_LINES[2]]
