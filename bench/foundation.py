@@ -44,7 +44,9 @@ def main() -> int:
     data = generate(args.legs, seed=1)
     generate_seconds = time.perf_counter() - started
 
-    ctx = ParseContext(ZoneInfo("America/Los_Angeles"), datetime.now(UTC), frozenset({"CUBE-PDX-01"}))
+    ctx = ParseContext(
+        ZoneInfo("America/Los_Angeles"), datetime.now(UTC), frozenset({"CUBE-PDX-01"})
+    )
     started = time.perf_counter()
     parsed = parse_tables("cucm", data, ctx)
     parse_seconds = time.perf_counter() - started
@@ -84,7 +86,9 @@ def main() -> int:
             "ingest_plus_build_seconds": round(ingest_seconds + build_seconds, 1),
         }
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result["peak_rss_mb"] = round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children) / 1024)
+    result["peak_rss_mb"] = round(
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children) / 1024
+    )
     print(json.dumps(result))
     return 0
 

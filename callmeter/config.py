@@ -55,7 +55,9 @@ class Site(_Strict):
         try:
             ZoneInfo(value)
         except Exception as error:
-            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as Europe/London)") from error
+            raise ValueError(
+                f"unknown timezone {value!r} (use an IANA name such as Europe/London)"
+            ) from error
         return value
 
     @field_validator("country_code")
@@ -138,7 +140,9 @@ def load_config(path: Path | None = None) -> CallmeterConfig:
     try:
         config = CallmeterConfig.model_validate(document)
     except ValidationError as error:
-        raise ConfigError(f"{path}: " + "; ".join(_describe(e, document) for e in error.errors())) from None
+        raise ConfigError(
+            f"{path}: " + "; ".join(_describe(e, document) for e in error.errors())
+        ) from None
     _check_unique_ids(path, config)
     return config
 

@@ -35,9 +35,10 @@ _DLT_TYPES = {
     pa.int64(): {"data_type": "bigint"},
     pa.timestamp("us", tz="UTC"): {"data_type": "timestamp", "timezone": True, "precision": 6},
 }
-LEG_COLUMNS: dict[str, Any] = {"tenant_id": {"data_type": "text"}, "site_id": {"data_type": "text"}} | {
-    f.name: dict(_DLT_TYPES[f.type]) for f in LEG_SCHEMA
-}
+LEG_COLUMNS: dict[str, Any] = {
+    "tenant_id": {"data_type": "text"},
+    "site_id": {"data_type": "text"},
+} | {f.name: dict(_DLT_TYPES[f.type]) for f in LEG_SCHEMA}
 REJECT_COLUMNS: dict[str, Any] = {
     "tenant_id": {"data_type": "text"},
     "site_id": {"data_type": "text"},

@@ -18,7 +18,9 @@ def query_rows(
         if not warehouse.duckdb_path.exists():
             if missing_ok:
                 return []
-            raise FileNotFoundError(f"no warehouse at {warehouse.duckdb_path} (run callmeter ingest first)")
+            raise FileNotFoundError(
+                f"no warehouse at {warehouse.duckdb_path} (run callmeter ingest first)"
+            )
         try:
             with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
                 return con.execute(sql.replace("%s", "?"), list(params)).fetchall()

@@ -40,7 +40,9 @@ def write_xlsx(sections: Sequence[Section], path: Path) -> Path:
             sheet.append([_excel_value(v) for v in row])
         for index, column in enumerate(section.columns, start=1):
             width = max([len(column), *(len(str(r[index - 1])) for r in section.rows[:200])]) + 2
-            sheet.column_dimensions[sheet.cell(row=2, column=index).column_letter].width = min(width, 40)
+            sheet.column_dimensions[sheet.cell(row=2, column=index).column_letter].width = min(
+                width, 40
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
     workbook.save(path)
     return path
@@ -78,7 +80,9 @@ def write_pdf(sections: Sequence[Section], path: Path) -> Path:
         if not section.rows:
             story.append(Paragraph("No rows.", styles["Normal"]))
             continue
-        data = [list(section.columns)] + [["" if v is None else str(v) for v in r] for r in section.rows[:40]]
+        data = [list(section.columns)] + [
+            ["" if v is None else str(v) for v in r] for r in section.rows[:40]
+        ]
         table = Table(data, repeatRows=1)
         table.setStyle(
             TableStyle(

@@ -121,10 +121,18 @@ def render_text(sections: Sequence[Section], max_rows: int = 25) -> str:
         if not section.rows:
             out.append("  (no rows)")
             continue
-        cells = [list(section.columns)] + [[_cell(v) for v in row] for row in section.rows[:max_rows]]
+        cells = [list(section.columns)] + [
+            [_cell(v) for v in row] for row in section.rows[:max_rows]
+        ]
         widths = [max(len(row[i]) for row in cells) for i in range(len(section.columns))]
         for n, row in enumerate(cells):
-            out.append("  " + "  ".join(c.rjust(w) if n and _numeric(c) else c.ljust(w) for c, w in zip(row, widths, strict=True)))
+            out.append(
+                "  "
+                + "  ".join(
+                    c.rjust(w) if n and _numeric(c) else c.ljust(w)
+                    for c, w in zip(row, widths, strict=True)
+                )
+            )
             if n == 0:
                 out.append("  " + "  ".join("-" * w for w in widths))
         if len(section.rows) > max_rows:

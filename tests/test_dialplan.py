@@ -36,6 +36,8 @@ def test_dialled_numbers_become_e164_with_the_sites_dial_plan(
 
 
 def test_the_sql_unit_test_checks_the_same_cases_as_the_python_dial_plan() -> None:
-    text = (FIXTURES.parents[1] / "dbt_project/models/intermediate/legs/_int_legs__models.yml").read_text()
+    text = (
+        FIXTURES.parents[1] / "dbt_project/models/intermediate/legs/_int_legs__models.yml"
+    ).read_text()
     for dialled in ("902071234567", "900331234567890", "9999", "9011441234567890", "9911"):
         assert f"'{dialled}'" in text

@@ -7,7 +7,9 @@ from callmeter.settings import Warehouse, load_warehouse
 from tests.paths import FIXTURES
 
 
-def test_the_default_warehouse_is_an_embedded_duckdb_file_under_the_data_folder(tmp_path: Path) -> None:
+def test_the_default_warehouse_is_an_embedded_duckdb_file_under_the_data_folder(
+    tmp_path: Path,
+) -> None:
     warehouse = load_warehouse({"CALLMETER_DATA_DIR": str(tmp_path)})
     assert warehouse.kind == "duckdb"
     assert warehouse.duckdb_path == tmp_path / "callmeter.duckdb"
@@ -47,12 +49,18 @@ def test_the_test_configuration_loads_with_sites_and_trunks() -> None:
 @pytest.mark.parametrize(
     ("yaml_text", "expected"),
     [
-        ("tenants:\n  - id: a\n    name: A\n    currency: GBP\n    sites:\n      - id: s\n        timezone: Europe/Londn\n        country_code: '44'\n        carrier: bt\n",
-         "tenants[0] (id a).sites[0] (id s).timezone: unknown timezone 'Europe/Londn'"),
-        ("tenants:\n  - id: a\n    name: A\n    currency: GBP\n    sites:\n      - id: s\n        timezone: UTC\n        country_code: '44'\n        carier: bt\n",
-         "tenants[0] (id a).sites[0] (id s).carier: unknown key"),
-        ("tenants:\n  - id: a\n    name: A\n    currency: pounds\n    sites: []\n",
-         "tenants[0] (id a).currency: currency must be an ISO 4217 code"),
+        (
+            "tenants:\n  - id: a\n    name: A\n    currency: GBP\n    sites:\n      - id: s\n        timezone: Europe/Londn\n        country_code: '44'\n        carrier: bt\n",
+            "tenants[0] (id a).sites[0] (id s).timezone: unknown timezone 'Europe/Londn'",
+        ),
+        (
+            "tenants:\n  - id: a\n    name: A\n    currency: GBP\n    sites:\n      - id: s\n        timezone: UTC\n        country_code: '44'\n        carier: bt\n",
+            "tenants[0] (id a).sites[0] (id s).carier: unknown key",
+        ),
+        (
+            "tenants:\n  - id: a\n    name: A\n    currency: pounds\n    sites: []\n",
+            "tenants[0] (id a).currency: currency must be an ISO 4217 code",
+        ),
         ("tenants: [\n", "not valid YAML"),
         ("- just a list\n", "expected a mapping"),
     ],

@@ -29,7 +29,10 @@ def run(args: argparse.Namespace) -> int:
     for check in result.failed_checks:
         print(f"  failed check: {check}")
     if not result.success:
-        print(f"build failed in: {', '.join(result.failed_steps)} (rerun with --verbose)", file=sys.stderr)
+        print(
+            f"build failed in: {', '.join(result.failed_steps)} (rerun with --verbose)",
+            file=sys.stderr,
+        )
         return 1
     if result.serving_snapshot:
         print(f"serving snapshot published: {result.serving_snapshot}")

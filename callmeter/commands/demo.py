@@ -20,7 +20,9 @@ DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 def register(commands: Any) -> None:
     demo = commands.add_parser("demo", help="run the whole pipeline on bundled sample feeds")
     demo.add_argument(
-        "--workdir", type=Path, default=Path("data/demo"),
+        "--workdir",
+        type=Path,
+        default=Path("data/demo"),
         help="data folder for the demo's warehouse, inbox and reports (recreated; default ./data/demo)",
     )
     demo.set_defaults(handler=run)
@@ -70,8 +72,10 @@ def run(args: argparse.Namespace) -> int:
     from reports.summary import collect, render_text, write_files
 
     snapshot = serving_path()
-    warehouse = load_warehouse() if not snapshot.exists() else load_warehouse(
-        {"CALLMETER_WAREHOUSE": f"duckdb:///{snapshot}"}
+    warehouse = (
+        load_warehouse()
+        if not snapshot.exists()
+        else load_warehouse({"CALLMETER_WAREHOUSE": f"duckdb:///{snapshot}"})
     )
     sections = collect(warehouse)
     written = write_files(sections, workdir / "reports")
@@ -82,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nreports written to {workdir / 'reports'}:")
     for path in written:
         print(f"  {path.name}")
-    print(f"\ndemo finished in {time.monotonic() - started:.0f} s; warehouse: {workdir / 'callmeter.duckdb'}")
+    print(
+        f"\ndemo finished in {time.monotonic() - started:.0f} s; warehouse: {workdir / 'callmeter.duckdb'}"
+    )
     missing = [s.title for s in sections if s.missing]
     if missing:
         print(f"sections not available: {', '.join(missing)}", file=sys.stderr)
@@ -95,14 +101,25 @@ def _import_reference(call: Any) -> None:
     plan = yaml.safe_load((DEMO_DIR / "reference" / "imports.yaml").read_text())
     folder = DEMO_DIR / "reference"
     for card in plan.get("ratecards", []):
-        argv = ["ratecard", "import", str(folder / card["file"]), "--carrier", card["carrier"],
-                "--effective-from", card["effective_from"]]
+        argv = [
+            "ratecard",
+            "import",
+            str(folder / card["file"]),
+            "--carrier",
+            card["carrier"],
+            "--effective-from",
+            card["effective_from"],
+        ]
         if card.get("tenant"):
             argv += ["--tenant", card["tenant"]]
         if card.get("resale"):
             argv.append("--resale")
         call(*argv)
-    for kind, command in (("directory", "directory"), ("budgets", "budget"), ("account_codes", "accountcodes")):
+    for kind, command in (
+        ("directory", "directory"),
+        ("budgets", "budget"),
+        ("account_codes", "accountcodes"),
+    ):
         for item in plan.get(kind, []):
             call(command, "import", str(folder / item["file"]), "--tenant", item["tenant"])
 
@@ -111,4 +128,7 @@ def _render_documents(sections: Any, folder: Path) -> list[Path]:
     """The summary as an XLSX workbook and a PDF with a chart (reports.documents)."""
     from reports.documents import write_pdf, write_xlsx
 
-    return [write_xlsx(sections, folder / "summary.xlsx"), write_pdf(sections, folder / "summary.pdf")]
+    return [
+        write_xlsx(sections, folder / "summary.xlsx"),
+        write_pdf(sections, folder / "summary.pdf"),
+    ]

@@ -1,5 +1,7 @@
 """`callmeter ingest --format F --tenant T --site S FILE...`: land records in raw.* (idempotent).
 
+`callmeter ingest --spool [DIR]` lands what the streaming sidecar spooled since the last run.
+
 `callmeter ingest --inbox [DIR]` lands every new file of a drop folder laid out as
 <DIR>/<tenant>/<site>/<format>/<file> (default: <data dir>/inbox)."""
 
@@ -18,8 +20,18 @@ def register(commands: Any) -> None:
     ingest.add_argument("--tenant", help="tenant id from callmeter.yaml")
     ingest.add_argument("--site", help="site id from callmeter.yaml")
     ingest.add_argument(
-        "--inbox", nargs="?", const="", metavar="DIR",
+        "--inbox",
+        nargs="?",
+        const="",
+        metavar="DIR",
         help="land the new files of a drop folder <DIR>/<tenant>/<site>/<format>/ instead",
+    )
+    ingest.add_argument(
+        "--spool",
+        nargs="?",
+        const="",
+        metavar="DIR",
+        help="land what the sidecar spooled since the last time (default: <data dir>/spool)",
     )
     ingest.add_argument("files", nargs="*", type=Path)
     ingest.set_defaults(handler=run)
@@ -34,12 +46,24 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     warehouse = load_warehouse()
+    if args.spool is not None:
+        from extractors.inbox import land_spool
+
+        spool = Path(args.spool) if args.spool else data_dir() / "spool"
+        summary = land_spool(warehouse, config, spool)
+        print(
+            f"landed {summary.total_legs} legs and {summary.total_rejects} rejected records "
+            f"from {summary.files} spooled feeds"
+        )
+        return 0
     if args.inbox is not None:
         inbox = Path(args.inbox) if args.inbox else data_dir() / "inbox"
         files = inbox_files(inbox)
         for source in files:
             if source.source_format not in FORMATS:
-                raise CommandError(f"{source.path}: folder {source.source_format!r} is not a format ({', '.join(FORMATS)})")
+                raise CommandError(
+                    f"{source.path}: folder {source.source_format!r} is not a format ({', '.join(FORMATS)})"
+                )
             config.site(source.tenant_id, source.site_id)
         only_new = True
     else:
@@ -47,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
         if missing or not args.files:
             raise CommandError("give --format, --tenant, --site and at least one FILE (or --inbox)")
         if args.source_format not in FORMATS:
-            raise CommandError(f"unknown format {args.source_format!r} (known: {', '.join(FORMATS)})")
+            raise CommandError(
+                f"unknown format {args.source_format!r} (known: {', '.join(FORMATS)})"
+            )
         config.site(args.tenant, args.site)  # a clear error for an unknown tenant or site
         for path in args.files:
             if not path.is_file():
@@ -60,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
 
     def progress(source: SourceFile, legs: int, rejects: int) -> None:
         done = progress.count = getattr(progress, "count", 0) + 1  # type: ignore[attr-defined]
-        print(f"[{done}/{total}] {source.path.name}: {legs} legs, {rejects} rejected", file=sys.stderr)
+        print(
+            f"[{done}/{total}] {source.path.name}: {legs} legs, {rejects} rejected", file=sys.stderr
+        )
 
     summary = land_files(warehouse, config, files, only_new=only_new, progress=progress)
     seconds = time.monotonic() - started

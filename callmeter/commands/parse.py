@@ -18,7 +18,10 @@ def register(commands: Any) -> None:
         "--timezone", default="UTC", help="the site's IANA zone, for formats that write local time"
     )
     parse.add_argument(
-        "--trunk", action="append", default=[], metavar="DEVICE",
+        "--trunk",
+        action="append",
+        default=[],
+        metavar="DEVICE",
         help="a trunk or gateway device name (repeatable), for formats that derive direction from it",
     )
     parse.add_argument("files", nargs="+", type=Path)

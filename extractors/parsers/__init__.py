@@ -27,8 +27,12 @@ class ParseContext:
 
     timezone: ZoneInfo  # the site's zone, for formats that write local time
     now: datetime  # UTC; for formats that write no year ("latest year not in the future")
-    trunk_devices: frozenset[str] = field(default_factory=frozenset)  # site `trunks:` + `trunk_devices:`
-    options: Mapping[str, Any] = field(default_factory=dict)  # the site's `formats.<format>` options
+    trunk_devices: frozenset[str] = field(
+        default_factory=frozenset
+    )  # site `trunks:` + `trunk_devices:`
+    options: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # the site's `formats.<format>` options
     file_name: str | None = None  # for reject messages
 
 

@@ -69,7 +69,9 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {value!r}")
 
 
-def tables_from_items(items: Iterable[CallLeg | Rejected], file_name: str | None = None) -> ParsedTables:
+def tables_from_items(
+    items: Iterable[CallLeg | Rejected], file_name: str | None = None
+) -> ParsedTables:
     """Collect a row parser's output into the two tables."""
     legs: dict[str, list[Any]] = {name: [] for name in LEG_SCHEMA.names}
     rejects: dict[str, list[Any]] = {name: [] for name in REJECT_SCHEMA.names}

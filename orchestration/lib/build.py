@@ -39,12 +39,18 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     if not verbose:
         logging.getLogger("dagster").setLevel(logging.ERROR)
     job = defs().get_job_def(job_name)
-    output = contextlib.nullcontext() if verbose else contextlib.redirect_stdout(_DbtProgress(sys.stderr))
+    output = (
+        contextlib.nullcontext()
+        if verbose
+        else contextlib.redirect_stdout(_DbtProgress(sys.stderr))
+    )
     with output, dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
+            },
         )
     materialized = sorted(
         event.asset_key.to_user_string()
@@ -55,17 +61,22 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     failed_checks = sorted(
         f"{e.asset_check_evaluation_data.asset_key.to_user_string()}:{e.asset_check_evaluation_data.check_name}"
         for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.asset_check_evaluation_data.passed
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and not e.asset_check_evaluation_data.passed
     )
     snapshot = publish_serving_snapshot(load_warehouse()) if result.success else None
-    return BuildResult(result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot)
+    return BuildResult(
+        result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot
+    )
 
 
 class _DbtProgress(io.TextIOBase):
     """Stands in for stdout during a quiet build: dbt's per-node result lines become one short
     progress line each ("[12/150] OK stg_cucm__call_legs"); everything else is dropped."""
 
-    _RESULT = re.compile(r"^\S*\s*(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP)\b.*?(?:model|seed|test|unit_test)?\s+([\w.]+)")
+    _RESULT = re.compile(
+        r"^\S*\s*(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP)\b.*?(?:model|seed|test|unit_test)?\s+([\w.]+)"
+    )
 
     def __init__(self, target: TextIO) -> None:
         self._target = target

@@ -17,7 +17,14 @@ def dbt_parse(quiet: bool = True) -> Path:
     from dbt.cli.main import dbtRunner
 
     os.environ.update(load_warehouse().dbt_env())
-    args = ["parse", "--no-partial-parse", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    args = [
+        "parse",
+        "--no-partial-parse",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+    ]
     result = dbtRunner().invoke([*args, "--quiet"] if quiet else args)
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")

@@ -38,7 +38,10 @@ def test_unreadable_records_land_in_rejected_records_with_their_reason(tmp_path:
     lines = (PBX / "cucm/cdr.txt").read_text().splitlines()
     bad.write_text("\n".join([*lines, lines[2][:40]]) + "\n")  # plus a truncated record
     summary = land_files(
-        warehouse, CONFIG, [SourceFile(bad, "cucm", "acme", "portland")], pipelines_dir=str(tmp_path / "dlt")
+        warehouse,
+        CONFIG,
+        [SourceFile(bad, "cucm", "acme", "portland")],
+        pipelines_dir=str(tmp_path / "dlt"),
     )
     assert summary.legs == {"cucm": 3}
     assert summary.rejects == {"cucm": 1}
@@ -55,9 +58,21 @@ def test_the_drop_folder_lands_each_file_once_even_when_it_is_dropped_again(tmp_
     folder = tmp_path / "inbox/acme/portland/cucm"
     folder.mkdir(parents=True)
     shutil.copy(PBX / "cucm/cdr.txt", folder / "cdr_1.txt")
-    first = land_files(warehouse, CONFIG, inbox_files(tmp_path / "inbox"), only_new=True, pipelines_dir=str(tmp_path / "dlt"))
+    first = land_files(
+        warehouse,
+        CONFIG,
+        inbox_files(tmp_path / "inbox"),
+        only_new=True,
+        pipelines_dir=str(tmp_path / "dlt"),
+    )
     shutil.copy(PBX / "cucm/cdr.txt", folder / "cdr_1_resent.txt")  # same bytes, new name
-    second = land_files(warehouse, CONFIG, inbox_files(tmp_path / "inbox"), only_new=True, pipelines_dir=str(tmp_path / "dlt"))
+    second = land_files(
+        warehouse,
+        CONFIG,
+        inbox_files(tmp_path / "inbox"),
+        only_new=True,
+        pipelines_dir=str(tmp_path / "dlt"),
+    )
     assert (first.files, first.total_legs) == (1, 3)
     assert (second.files, second.skipped_files) == (0, 2)
     assert _count(warehouse, "select count(*) from raw.ingested_files") == 1
@@ -69,4 +84,43 @@ def test_the_drop_folder_layout_gives_tenant_site_and_format(tmp_path: Path) -> 
     (tmp_path / "acme/london/3cx/.hidden").write_text("")
     (tmp_path / "acme/london/3cx/upload.part").write_text("")
     [found] = inbox_files(tmp_path)
-    assert (found.tenant_id, found.site_id, found.source_format, found.path.name) == ("acme", "london", "3cx", "cdr.log")
+    assert (found.tenant_id, found.site_id, found.source_format, found.path.name) == (
+        "acme",
+        "london",
+        "3cx",
+        "cdr.log",
+    )
+
+
+@pytest.mark.integration
+def test_the_sidecars_spool_lands_once_with_its_rejects(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bench.generators.mitel import generate
+    from extractors.inbox import land_spool
+    from extractors.spool import SpoolWriter, StreamKey
+
+    warehouse = _warehouse(tmp_path)
+    spool = tmp_path / "spool"
+    writer = SpoolWriter(spool, StreamKey("acme", "london", "mitel"))
+    arrived = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    lines = generate(20, seed=3).splitlines()
+    for line in lines:
+        writer.append(line, arrived)
+    writer.append(b"half a line at disconnect", arrived, reason="connection closed mid-line")
+    writer.sync()
+    writer.close()
+
+    first = land_spool(warehouse, CONFIG, spool, pipelines_dir=str(tmp_path / "dlt"))
+    second = land_spool(warehouse, CONFIG, spool, pipelines_dir=str(tmp_path / "dlt"))
+
+    assert first.total_legs + first.total_rejects == len(lines) + 1
+    assert second.files == 0 and second.total_legs == 0
+    assert _count(warehouse, "select count(*) from raw.mitel_call_legs") == first.total_legs
+    assert (
+        _count(
+            warehouse,
+            "select count(*) from raw.rejected_records where reason = 'connection closed mid-line'",
+        )
+        == 1
+    )

@@ -24,8 +24,12 @@ LEGS_SQL = (
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*CALLMETER, *args], env=env, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, f"callmeter {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    result = subprocess.run(
+        [*CALLMETER, *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, (
+        f"callmeter {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    )
     return result
 
 
@@ -37,7 +41,19 @@ def _pipeline(warehouse_url: str, tmp_path: Path) -> list[tuple[object, ...]]:
     }
     parsed = _run(["parse", "--format", "cucm", str(PBX / "cucm/cdr.txt")], env)
     assert len(parsed.stdout.splitlines()) == 3
-    _run(["ingest", "--format", "cucm", "--tenant", "acme", "--site", "portland", str(PBX / "cucm/cdr.txt")], env)
+    _run(
+        [
+            "ingest",
+            "--format",
+            "cucm",
+            "--tenant",
+            "acme",
+            "--site",
+            "portland",
+            str(PBX / "cucm/cdr.txt"),
+        ],
+        env,
+    )
     built = _run(["build"], env)
     assert "assets materialized" in built.stdout
     return query_rows(Warehouse.from_url(warehouse_url), LEGS_SQL)
@@ -52,7 +68,9 @@ def _check_legs(rows: list[tuple[object, ...]]) -> None:
 
 
 @pytest.mark.integration
-def test_a_cucm_file_becomes_marts_on_duckdb_and_the_serving_snapshot_is_published(tmp_path: Path) -> None:
+def test_a_cucm_file_becomes_marts_on_duckdb_and_the_serving_snapshot_is_published(
+    tmp_path: Path,
+) -> None:
     url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
     rows = _pipeline(url, tmp_path)
     _check_legs(rows)
@@ -65,5 +83,10 @@ def test_a_cucm_file_becomes_marts_on_duckdb_and_the_serving_snapshot_is_publish
 def test_a_cucm_file_becomes_the_same_marts_on_postgres(tmp_path: Path, postgres_url: str) -> None:
     rows = _pipeline(postgres_url, tmp_path)
     _check_legs(rows)
-    schemas = {r[0] for r in query_rows(Warehouse.from_url(postgres_url), "select schema_name from information_schema.schemata")}
+    schemas = {
+        r[0]
+        for r in query_rows(
+            Warehouse.from_url(postgres_url), "select schema_name from information_schema.schemata"
+        )
+    }
     assert {"raw", "staging", "intermediate", "marts"} <= schemas

@@ -28,11 +28,18 @@ def test_every_raw_table_feeds_its_staging_model(loaded: dg.Definitions) -> None
 @pytest.mark.integration
 def test_marts_fixed_by_the_design_are_assets(loaded: dg.Definitions) -> None:
     keys = {k.to_user_string() for k in loaded.resolve_asset_graph().get_all_asset_keys()}
-    assert {"marts/fct_call_legs", "marts/dim_sites", "marts/dim_tenants", "marts/dim_extensions"} <= keys
+    assert {
+        "marts/fct_call_legs",
+        "marts/dim_sites",
+        "marts/dim_tenants",
+        "marts/dim_extensions",
+    } <= keys
 
 
 @pytest.mark.integration
-def test_the_ingest_schedule_and_the_drop_folder_sensor_are_registered(loaded: dg.Definitions) -> None:
+def test_the_ingest_schedule_and_the_drop_folder_sensor_are_registered(
+    loaded: dg.Definitions,
+) -> None:
     repo = loaded.get_repository_def()
     assert [(s.name, s.cron_schedule, s.execution_timezone) for s in repo.schedule_defs] == [
         ("ingest_and_build_every_15_minutes", "*/15 * * * *", "UTC")
@@ -41,7 +48,9 @@ def test_the_ingest_schedule_and_the_drop_folder_sensor_are_registered(loaded: d
 
 
 @pytest.mark.integration
-def test_the_drop_folder_sensor_requests_one_run_per_new_file(loaded: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_drop_folder_sensor_requests_one_run_per_new_file(
+    loaded: dg.Definitions, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path))
     folder = tmp_path / "inbox/acme/london/cucm"
     folder.mkdir(parents=True)
@@ -76,7 +85,11 @@ def test_a_batch_with_impossible_legs_is_flagged_but_not_dropped() -> None:
         {
             "started_at": [start, pd.Timestamp("1970-01-01", tz="UTC"), start],
             "answered_at": [start + pd.Timedelta(hours=2), None, None],
-            "ended_at": [start + pd.Timedelta(hours=1), pd.Timestamp("1970-01-01", tz="UTC"), start],
+            "ended_at": [
+                start + pd.Timedelta(hours=1),
+                pd.Timestamp("1970-01-01", tz="UTC"),
+                start,
+            ],
             "duration_seconds": [90_000, 0, -1],
             "ring_seconds": [None, None, None],
         }

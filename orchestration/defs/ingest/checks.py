@@ -1,7 +1,6 @@
 """An asset check on every raw leg table: the latest landed batch passes the GX expectations.
 A failing check warns (severity WARN, not blocking): bad batches are flagged, data is kept."""
 
-
 import dagster as dg
 
 from callmeter.settings import load_warehouse
@@ -22,7 +21,10 @@ def _batch_check(table: str) -> dg.AssetChecksDefinition:
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rows": result.rows, **{f"failing_{k}": v for k, v in result.failures.items()}},
+            metadata={
+                "rows": result.rows,
+                **{f"failing_{k}": v for k, v in result.failures.items()},
+            },
         )
 
     return check

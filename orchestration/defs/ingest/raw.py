@@ -1,7 +1,6 @@
 """Raw landing as Dagster sees it: the inbox asset (one key per raw table, so lineage joins the
 dbt sources by itself), the config sync, a drop-folder sensor and the ingest + build schedule."""
 
-
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,9 +33,12 @@ class InboxConfig(dg.Config):
     ],
     name="raw_inbox",
 )
-def raw_inbox(context: dg.AssetExecutionContext, config: InboxConfig) -> Iterator[dg.MaterializeResult]:
-    """Parse and land new drop-folder files (each file once: its SHA-256 is kept in raw.ingested_files)."""
-    from extractors.inbox import inbox_files, land_files
+def raw_inbox(
+    context: dg.AssetExecutionContext, config: InboxConfig
+) -> Iterator[dg.MaterializeResult]:
+    """Parse and land new drop-folder files (each file once: its SHA-256 is kept in
+    raw.ingested_files) and whatever the streaming sidecar spooled since the last run."""
+    from extractors.inbox import inbox_files, land_files, land_spool
 
     inbox = data_dir() / "inbox"
     files = inbox_files(inbox)
@@ -45,15 +47,28 @@ def raw_inbox(context: dg.AssetExecutionContext, config: InboxConfig) -> Iterato
         files = [f for f in files if str(f.path.resolve()) in wanted]
     files = [f for f in files if f.source_format in FORMATS]
     summary = land_files(
-        load_warehouse(), load_config(), files, only_new=True,
-        progress=lambda f, legs, rejects: context.log.info(f"{f.path.name}: {legs} legs, {rejects} rejected"),
+        load_warehouse(),
+        load_config(),
+        files,
+        only_new=True,
+        progress=lambda f, legs, rejects: context.log.info(
+            f"{f.path.name}: {legs} legs, {rejects} rejected"
+        ),
     )
+    spooled = land_spool(load_warehouse(), load_config(), data_dir() / "spool")
+    context.log.info(f"spool: {spooled.total_legs} legs, {spooled.total_rejects} rejected")
+    for fmt, count in spooled.legs.items():
+        summary.legs[fmt] = summary.legs.get(fmt, 0) + count
+    for fmt, count in spooled.rejects.items():
+        summary.rejects[fmt] = summary.rejects.get(fmt, 0) + count
     for fmt, table in LEG_TABLES.items():
         yield dg.MaterializeResult(
             asset_key=["raw", table],
             metadata={"legs": summary.legs.get(fmt, 0), "rejects": summary.rejects.get(fmt, 0)},
         )
-    yield dg.MaterializeResult(asset_key=["raw", "rejected_records"], metadata={"rejects": summary.total_rejects})
+    yield dg.MaterializeResult(
+        asset_key=["raw", "rejected_records"], metadata={"rejects": summary.total_rejects}
+    )
     yield dg.MaterializeResult(
         asset_key=["raw", "ingested_files"],
         metadata={"files": summary.files, "already_landed": summary.skipped_files},
@@ -62,13 +77,17 @@ def raw_inbox(context: dg.AssetExecutionContext, config: InboxConfig) -> Iterato
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key=["raw", table], group_name="ingest", kinds={"dlt"},
-                     description=f"raw.{table}: callmeter.yaml as a table, replaced before every build.")
+        dg.AssetSpec(
+            key=["raw", table],
+            group_name="ingest",
+            kinds={"dlt"},
+            description=f"raw.{table}: callmeter.yaml as a table, replaced before every build.",
+        )
         for table in CONFIG_TABLES
     ],
     name="raw_config",
 )
-def raw_config(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+def raw_config() -> Iterator[dg.MaterializeResult]:
     """Sync tenants, sites (dial plans, carriers) and trunks from callmeter.yaml into raw.*."""
     from extractors.config_tables import config_rows, land_config
 
