@@ -21,6 +21,8 @@ TELEMETRY_OFF: dict[str, str] = {
     "RUNTIME__DLTHUB_TELEMETRY": "false",
     "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
     "DAGSTER_DISABLE_TELEMETRY": "1",
+    # dlt warns on every Arrow load that its column hints win over Arrow's nullability: noise.
+    "RUNTIME__LOG_LEVEL": "ERROR",
 }
 
 

@@ -51,8 +51,8 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "unrated",
         "Outbound legs no rate card could price",
-        "select tenant_id, unrated_reason, count(*) as legs from marts.rpt_unrated_legs "
-        "group by tenant_id, unrated_reason order by 3 desc",
+        "select tenant_id, regexp_replace(unrated_reason, '[0-9]{3,}', '…', 'g') as reason, "
+        "count(*) as legs from marts.rpt_unrated_legs group by 1, 2 order by 3 desc",
     ),
     (
         "chargeback",

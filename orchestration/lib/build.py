@@ -37,7 +37,9 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     from orchestration.definitions import defs
 
     if not verbose:
-        logging.getLogger("dagster").setLevel(logging.ERROR)
+        for name in ("dagster", "dagster.builtin"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+            logging.getLogger(name).propagate = False
     job = defs().get_job_def(job_name)
     output = (
         contextlib.nullcontext()
@@ -49,7 +51,7 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
             instance=instance,
             raise_on_error=False,
             run_config={
-                "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "WARNING"}}}
+                "loggers": {"console": {"config": {"log_level": "INFO" if verbose else "ERROR"}}}
             },
         )
     materialized = sorted(
