@@ -67,21 +67,13 @@ def run(args: argparse.Namespace) -> int:
     call("build")
 
     _step(4, total, "rendering reports")
-    from callmeter.settings import load_warehouse
-    from orchestration.lib.serving import serving_path
-    from reports.summary import collect, render_text, write_files
+    from callmeter.commands.report import render_reports
 
-    snapshot = serving_path()
-    warehouse = (
-        load_warehouse()
-        if not snapshot.exists()
-        else load_warehouse({"CALLMETER_WAREHOUSE": f"duckdb:///{snapshot}"})
-    )
-    sections = collect(warehouse)
-    written = write_files(sections, workdir / "reports")
-    written += _render_documents(sections, workdir / "reports")
+    sections, written = render_reports(workdir / "reports")
 
     _step(5, total, "summary")
+    from reports.summary import render_text
+
     print(render_text(sections))
     print(f"\nreports written to {workdir / 'reports'}:")
     for path in written:
@@ -122,13 +114,3 @@ def _import_reference(call: Any) -> None:
     ):
         for item in plan.get(kind, []):
             call(command, "import", str(folder / item["file"]), "--tenant", item["tenant"])
-
-
-def _render_documents(sections: Any, folder: Path) -> list[Path]:
-    """The summary as an XLSX workbook and a PDF with a chart (reports.documents)."""
-    from reports.documents import write_pdf, write_xlsx
-
-    return [
-        write_xlsx(sections, folder / "summary.xlsx"),
-        write_pdf(sections, folder / "summary.pdf"),
-    ]
