@@ -68,7 +68,10 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     (
         "trunk_busy_hours",
         "Trunk busy hours",
-        "select * from marts.rpt_trunk_busy_hour order by 1, 2, 3",
+        "select tenant_id, site_id, trunk, channels, busy_hour_of_day, busy_hour_erlangs, "
+        "busiest_hour_local_at, busiest_hour_peak_concurrent_legs, "
+        "busiest_hour_channels_needed as channels_needed_at_1pct from marts.rpt_trunk_busy_hour "
+        "order by busiest_hour_erlangs desc, 1, 2, 3",
     ),
 )
 
