@@ -91,7 +91,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 _SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
-_RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
+_RAW_LIMIT = 4096
+_MIN_CHUNK_ROWS = 25_000  # below this a chunk costs more in set-up than it saves  # raw text kept for a file-level reject (binary or foreign files can be huge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,7 @@ class Lines:
 
     frame: pl.DataFrame  # line_number: Int64, line: String, utf8: Boolean
     raw: pa.Array  # the same lines as an Arrow string array (row i = line i + 1), for `raw`
+    starts: np.ndarray | None = None  # byte offset of each line in the input (UTF-8 input only)
 
 
 def split_lines(data: bytes) -> Lines:
@@ -153,7 +155,7 @@ def split_lines(data: bytes) -> Lines:
             "utf8": pl.repeat(True, n, eager=True),
         }
     )
-    return Lines(frame, raw)
+    return Lines(frame, raw, starts)
 
 
 def _split_lines_slowly(data: bytes) -> Lines:
@@ -362,21 +364,37 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     body = lines.slice(1)
     if len(body) and _is_types_line(body["line"][0]):
         body = body.slice(1)
-    body_bytes = data[_nth_line_start(data, len(lines) - len(body)) :]
     body = body.filter(pl.col("line").str.strip_chars() != "")
     if body.is_empty():
         reason = "CUCM file with a header but no records" + (" (CMR)" if is_cmr else "")
         return _empty_frames([_file_reject(reason, header_text, 1, ctx)])
-    pattern = csv_line_pattern(len(header))
-    body = body.with_columns(_ok=pl.col("utf8") & pl.col("line").str.contains(pattern))
-    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
     present = {
         name: next((s for s in spellings if s in header), None)
         for name, spellings in COLUMNS.items()
     }
+    body_bytes = None
+    if split.starts is not None:  # the data lines as they are in the input (blank lines too)
+        body_bytes = data[int(split.starts[body["line_number"][0] - 1]) :]
+    legs, rejected, bad_rows = _body_frames(body, body_bytes, header, present, is_cmr, ctx)
+    rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
+    return _Frames(legs, rejects, split.raw)
+
+
+def _body_frames(
+    body: pl.DataFrame,
+    body_bytes: bytes | None,
+    header: Sequence[str],
+    present: dict[str, str | None],
+    is_cmr: bool,
+    ctx: ParseContext,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Legs, value rejects and malformed-line rejects of some non-blank data lines."""
+    pattern = csv_line_pattern(len(header))
+    body = body.with_columns(_ok=pl.col("utf8") & pl.col("line").str.contains(pattern))
+    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
     wanted = sorted({s for s in present.values() if s is not None})
     columns = None
-    if bad.is_empty():
+    if bad.is_empty() and body_bytes is not None:
         # Every line is good: the CSV reader can take the original bytes as they are.
         try:
             columns = read_csv_columns(body_bytes, header, wanted)
@@ -415,8 +433,7 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         .alias("reason"),
         pl.lit("", dtype=pl.String).alias("_pkid"),
     )
-    rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
-    return _Frames(legs, rejects, split.raw)
+    return legs, rejected, bad_rows
 
 
 def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
@@ -434,16 +451,6 @@ def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
         "line_number",
         pl.lit(ctx.file_name, dtype=pl.String).alias("file_name"),
     )
-
-
-def _nth_line_start(data: bytes, n: int) -> int:
-    """Byte offset where line n + 1 starts (after n line feeds)."""
-    offset = 0
-    for _ in range(n):
-        offset = data.find(b"\n", offset) + 1
-        if offset == 0:
-            return len(data)
-    return offset
 
 
 def _is_types_line(line: str) -> bool:
