@@ -64,6 +64,30 @@ class LocalClock:
             return local - offset, None
         return self._resolve(local, datetime(year, month, day, hour, minute, second))
 
+    def hour_offset(self, hour_key: int) -> int | None:
+        """The UTC offset in seconds of one local hour (hours since 1970-01-01 00:00 local),
+        or None if a DST transition falls in it: the rule `to_utc` applies, for the bulk path."""
+        offset = self._hours.get(hour_key, -1)
+        if offset == -1:
+            day = date.fromordinal(hour_key // 24 + _EPOCH_ORDINAL)
+            offset = self._clean_hour_offset(day.year, day.month, day.day, hour_key % 24)
+            self._hours[hour_key] = offset
+        return offset
+
+    def day_offset(self, day_key: int) -> int | None:
+        """The UTC offset in seconds of a whole local day (days since 1970-01-01), or None if
+        it may hold a DST transition (then `hour_offset` decides hour by hour). The offset at
+        the day's first and last second, both folds, is the same only for days without one
+        (zones never change twice in a day and back)."""
+        day = date.fromordinal(day_key + _EPOCH_ORDINAL)
+        offsets = set()
+        for hour, minute, second in ((0, 0, 0), (23, 59, 59)):
+            naive = datetime(day.year, day.month, day.day, hour, minute, second)
+            for fold in (0, 1):
+                value = naive.replace(tzinfo=self.zone, fold=fold).utcoffset()
+                offsets.add(int(value.total_seconds()) if value is not None else 0)
+        return offsets.pop() if len(offsets) == 1 else None
+
     def _clean_hour_offset(self, year: int, month: int, day: int, hour: int) -> int | None:
         """The hour's single UTC offset in seconds, or None if a transition falls in it."""
         offsets = set()

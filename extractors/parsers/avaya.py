@@ -20,12 +20,34 @@ Options (`formats: {avaya: {...}}` in callmeter.yaml):
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
+
+import polars as pl
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
+from ._bulk import (
+    PLAIN,
+    digits,
+    epoch_seconds,
+    finish,
+    json_bool,
+    json_object,
+    json_string,
+    line_frame,
+    local_now_parts,
+    normalised,
+    packed_moment,
+    present,
+    run_slow,
+    utc_offsets,
+    valid_date,
+)
+from ._bulk import (
+    direction_by_length as direction_by_length_expr,
+)
 from ._localtime import (
     LegRow,
     LocalClock,
@@ -34,7 +56,6 @@ from ._localtime import (
     infer_year,
     items_from_rows,
     lines,
-    tables_from_rows,
 )
 from .tables import ParsedTables
 
@@ -255,8 +276,221 @@ def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
 
 
 def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
-    """The bulk path: the same rows as `parse`, collected straight into Arrow tables."""
-    return tables_from_rows(FORMAT, _rows(data, ctx, Layout(ctx.options)), ctx.file_name)
+    """The bulk path: the legs and rejects of `parse` as Arrow tables, vectorised.
+
+    Well-formed records are mapped by polars expressions over all lines at once; the rest
+    (rejects, DST transition hours, an inferred 29 February, text JSON must escape) go through
+    the row parser, so `parse` and `parse_table` give the same records.
+
+    Raises:
+        ValueError: the configured layout is invalid (before any record is read).
+    """
+    layout = Layout(ctx.options)
+    clock = LocalClock(ctx.timezone)
+    local_now, now_packed = local_now_parts(clock, ctx.now)
+    frame = _fast_columns(line_frame(data), layout, local_now, now_packed)
+    frame = frame.with_columns(_offset=utc_offsets(frame["_local"], clock))
+    frame = frame.with_columns(pl.col("_ok") & pl.col("_offset").is_not_null())
+    fast, slow_lines = frame.filter(pl.col("_ok")), frame.filter(~pl.col("_ok"))
+    slow = run_slow(
+        FORMAT,
+        list(zip(slow_lines["_order"], slow_lines["line"], strict=True)),
+        lambda line, keys: _row(line, layout, clock, local_now, keys),
+        ctx.file_name,
+    )
+    return finish(FORMAT, _fast_legs(fast, layout), slow, ctx.file_name)
+
+
+def _fast_columns(
+    frame: pl.DataFrame, layout: Layout, local_now: datetime, now_packed: int
+) -> pl.DataFrame:
+    """Each item's stripped value, the end time's fields, `_ok` where no row parser is needed."""
+    line = pl.col("line")
+    length = line.str.len_chars()
+    shape_ok = line.str.contains(PLAIN) & (
+        (length == layout.length) if layout.exact else (length >= layout.length)
+    )
+    if layout.blanks:
+        blanks = [line.str.slice(start, stop - start) for start, stop in layout.blanks]
+        shape_ok = shape_ok & (pl.concat_str(blanks).str.strip_chars(" ") == "")
+    duration = layout.slices.get("duration")
+    frame = frame.with_columns(
+        *(
+            line.str.slice(where.start, where.stop - where.start).str.strip_chars(" ").alias(name)
+            for name, where in layout.slices.items()
+        ),
+        _shape_ok=shape_ok,
+        _duration=line.str.slice(duration.start, 4) if duration else pl.lit(""),
+    )
+    # Stage 2: numbers, each computed once.
+    time_field, field = pl.col("time"), pl.col("_duration")
+    numbers = {
+        "_hour": digits(time_field.str.slice(0, 2)),
+        "_minute": digits(time_field.str.slice(2, 2)),
+        "_code": pl.col("cond-code").replace(_ALTERNATE)
+        if layout.alternate
+        else pl.col("cond-code"),
+    }
+    if "sec-dur" in layout.slices:
+        numbers["_length"] = digits(pl.col("sec-dur"))
+        duration_ok = pl.col("_length").is_not_null()
+    else:
+        numbers["_dur_minutes"] = digits(field.str.slice(1, 2))
+        numbers["_length"] = (
+            digits(field.str.slice(0, 1)) * 3600
+            + digits(field.str.slice(1, 2)) * 60
+            + digits(field.str.slice(3, 1)) * 6
+        )
+        duration_ok = (
+            field.str.contains(r"^[0-9]{4}$") & (field != "9999") & (pl.col("_dur_minutes") <= 59)
+        )
+    date_ok = pl.lit(True)
+    inferred = True
+    if "date" not in layout.slices:
+        today, yesterday = local_now.date(), local_now.date() - timedelta(days=1)
+        later = pl.col("_hour") * 100 + pl.col("_minute") > local_now.hour * 100 + local_now.minute
+        when = {"_year": "year", "_month": "month", "_day": "day"}
+        frame = frame.with_columns(**numbers)
+        numbers = {
+            name: pl.when(later).then(getattr(yesterday, part)).otherwise(getattr(today, part))
+            for name, part in when.items()
+        }
+    else:
+        where = layout.slices["date"]
+        width = where.stop - where.start
+        date_field = pl.col("date")
+        date_ok = date_field.str.contains(f"^[0-9]{{{width}}}$")
+        first, second = digits(date_field.str.slice(0, 2)), digits(date_field.str.slice(2, 2))
+        month, day = (first, second) if layout.date_order == "mdy" else (second, first)
+        numbers |= {"_month": month, "_day": day}
+        if width == 6:
+            numbers["_year"] = 2000 + digits(date_field.str.slice(4, 2))
+            inferred = False
+            frame = frame.with_columns(**numbers)
+            numbers = {}
+        else:
+            frame = frame.with_columns(**numbers)
+            moment = packed_moment(
+                pl.col("_month"), pl.col("_day"), pl.col("_hour"), pl.col("_minute"), pl.lit(0)
+            )
+            numbers = {"_year": local_now.year - (moment > now_packed).cast(pl.Int64)}
+            # infer_year searches back for a leap year: the row parser's job.
+            date_ok = date_ok & ~((pl.col("_month") == 2) & (pl.col("_day") == 29))
+    frame = frame.with_columns(**numbers)
+    year, month, day = pl.col("_year"), pl.col("_month"), pl.col("_day")
+    hour, minute = pl.col("_hour"), pl.col("_minute")
+    ok = (
+        pl.col("_shape_ok")
+        & time_field.str.contains(r"^[0-9]{4}$")
+        & (hour <= 23)
+        & (minute <= 59)
+        & duration_ok
+        & pl.col("_code").is_in(sorted(_CONDITIONS))
+        & date_ok
+        & valid_date(year, month, day)
+    ).fill_null(False)
+    frame = frame.with_columns(_ok=ok)
+    local = epoch_seconds(year, month, day, hour, minute, pl.lit(0))
+    return frame.with_columns(
+        _local=pl.when(pl.col("_ok")).then(local),
+        _ymd=pl.format(
+            "{}{}{}",
+            year.cast(pl.String).str.zfill(4),
+            month.cast(pl.String).str.zfill(2),
+            day.cast(pl.String).str.zfill(2),
+        ),
+        _inferred=pl.lit(inferred),
+    )
+
+
+def _fast_legs(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+    """The LegRow columns of the fast records (the mapping of `_row`, as expressions)."""
+
+    def value(name: str) -> pl.Expr:  # `values.get(name) or None`
+        if name not in layout.slices:
+            return pl.lit(None, dtype=pl.String)
+        return present(pl.col(name))
+
+    code, length = pl.col("_code"), pl.col("_length")
+    ended = pl.col("_local") - pl.col("_offset")
+    started = ended - length
+    dialed, calling = value("dialed-num"), value("calling-num")
+    code_used, in_trunk = value("code-used"), value("in-trk-code")
+    direction = (
+        pl.when(code == "0")
+        .then(pl.lit("internal"))
+        .when(code.is_in(["9", "G", "H"]))
+        .then(pl.lit("inbound"))
+        .when(code.is_in(sorted(_OUTBOUND)) | code_used.is_not_null())
+        .then(pl.lit("outbound"))
+        .when(in_trunk.is_not_null())
+        .then(pl.lit("inbound"))
+        .otherwise(direction_by_length_expr(calling, dialed, 5))
+    )
+    frame = frame.with_columns(direction=direction, ended=ended, started=started)
+    inbound = pl.col("direction") == "inbound"
+    internal = pl.col("direction") == "internal"
+    standard_trunk = pl.lit(None, dtype=pl.String) if "in-trk-code" in layout.slices else calling
+    circuit = (
+        pl.when(inbound)
+        .then(value("in-crt-id"))
+        .when(internal)
+        .then(None)
+        .otherwise(value("out-crt-id"))
+    )
+    unanswered = code.is_in(["I", "H", "E", "6"])
+    ring_only = unanswered | (code == "G")
+    ucid = value("ucid")
+    record_id = pl.when(ucid.is_not_null()).then(
+        pl.format("{}:{}:{}{}", ucid, code, pl.col("_ymd"), pl.col("time"))
+    )
+    members: dict[str, pl.Expr] = {
+        "condition_code": json_string(code),
+        "leg_role": json_string(code.replace_strict(_ROLES, default="call")),
+        "billable": json_bool(~code.is_in(sorted(_ROLES))),
+        "time_is_end": pl.lit("true"),
+        "date_inferred": pl.when(pl.col("_inferred")).then(pl.lit("true")),
+        "circuit_id": json_string(circuit),
+    }
+    for name in ("code-dial", "vdn", "ixc-code", "feat-flag", "node-num"):
+        members[name.replace("-", "_")] = json_string(value(name))
+    return frame.select(
+        "_order",
+        ucid.is_null().alias("_key_due"),
+        pl.when(ucid.is_null()).then(normalised(pl.col("line"))).alias("_norm"),
+        record_id.alias("source_record_id"),
+        pl.coalesce(ucid, record_id).alias("call_id"),
+        "started",
+        pl.when(code == "G")
+        .then(pl.col("ended"))
+        .when(~unanswered)
+        .then(pl.col("started"))
+        .alias("answered"),
+        "ended",
+        pl.when(ring_only).then(length).alias("ring_seconds"),
+        pl.when(ring_only).then(0).otherwise(length).alias("duration_seconds"),
+        "direction",
+        pl.when(code == "I")
+        .then(pl.lit("busy"))
+        .when(code == "H")
+        .then(pl.lit("no_answer"))
+        .when(code.is_in(["E", "6"]))
+        .then(pl.lit("failed"))
+        .otherwise(pl.lit("answered"))
+        .alias("disposition"),
+        calling.alias("calling_number"),
+        dialed.alias("called_number"),
+        pl.when(inbound).then(dialed).otherwise(calling).alias("extension"),
+        pl.when(inbound)
+        .then(pl.coalesce(in_trunk, code_used, standard_trunk))
+        .when(internal)
+        .then(None)
+        .otherwise(code_used)
+        .alias("trunk"),
+        value("acct-code").alias("account_code"),
+        pl.col("line").alias("raw"),
+        json_object(members).alias("extra"),
+    )
 
 
 def _rows(data: bytes, ctx: ParseContext, layout: Layout) -> Iterator[LegRow | Rejected]:

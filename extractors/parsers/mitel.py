@@ -18,16 +18,32 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Final
 
+import polars as pl
+
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
+from ._bulk import (
+    PLAIN,
+    epoch_seconds,
+    finish,
+    json_bool,
+    json_object,
+    json_string,
+    line_frame,
+    local_now_parts,
+    normalised,
+    packed_moment,
+    run_slow,
+    utc_offsets,
+    valid_date,
+)
 from ._localtime import (
     LegRow,
     LocalClock,
     infer_year,
     items_from_rows,
     lines,
-    tables_from_rows,
 )
 from .tables import ParsedTables
 
@@ -35,10 +51,22 @@ FORMAT: Final = "mitel"
 LENGTH = 88  # columns 1-88; CR LF are framing
 _SPACERS = (6, 13, 22, 32)  # 0-based columns that must be blank in every record
 _COMPLETION = frozenset(" AaTBEIODSU")
-_FAST = re.compile(
-    r"([ \-%+])(\d\d)/(\d\d) (\d\d):(\d\d)([ aApP]) (\d\d):([0-5]\d):([0-5]\d) "
-    r"(.{4}) ([ *\-])(\d\d\d|\*\*\*|   ) (.{26})([ AaTBEIODSU])(.)(.{4})(.) (.{4}) (.{12}).(.{3})"
+# The common, well-formed record. Named groups, so the bulk path's polars regex is the same text.
+_FAST_PATTERN = (
+    r"(?P<flag>[ \-%+])(?P<mm>\d\d)/(?P<dd>\d\d) (?P<hh>\d\d):(?P<mi>\d\d)(?P<suffix>[ aApP]) "
+    r"(?P<dh>\d\d):(?P<dm>[0-5]\d):(?P<ds>[0-5]\d) (?P<calling>.{4}) (?P<attendant>[ *\-])"
+    r"(?P<tta>\d\d\d|\*\*\*|   ) (?P<digits>.{26})(?P<completion>[ AaTBEIODSU])(?P<forward>.)"
+    r"(?P<called>.{4})(?P<transfer>.) (?P<third>.{4}) (?P<account>.{12}).(?P<system>.{3})"
 )
+_FAST = re.compile(_FAST_PATTERN)
+# Where _FAST's groups sit in the 88 columns (0-based, end exclusive), for the bulk path.
+_FAST_SLICES = {
+    "flag": (0, 1), "mm": (1, 3), "dd": (4, 6), "hh": (7, 9), "mi": (10, 12), "suffix": (12, 13),
+    "dh": (14, 16), "dm": (17, 19), "ds": (20, 22), "calling": (23, 27), "attendant": (28, 29),
+    "tta": (29, 32), "digits": (33, 59), "completion": (59, 60), "forward": (60, 61),
+    "called": (61, 65), "transfer": (65, 66), "third": (67, 71), "account": (72, 84),
+    "system": (85, 88),
+}  # fmt: skip
 
 
 class _Options:
@@ -70,8 +98,189 @@ def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
 
 
 def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
-    """The bulk path: the same rows as `parse`, collected straight into Arrow tables."""
-    return tables_from_rows(FORMAT, _rows(data, ctx), ctx.file_name)
+    """The bulk path: the legs and rejects of `parse` as Arrow tables, vectorised.
+
+    Well-formed records are mapped by polars expressions over all lines at once; the rest
+    (rejects, DST transition hours, 29 February, the meter-pulse and 12-hour-clock options)
+    go through the row parser, so `parse` and `parse_table` give the same records.
+    """
+    options = _Options(dict(ctx.options))
+    clock = LocalClock(ctx.timezone)
+    local_now, now_packed = local_now_parts(clock, ctx.now)
+    frame = line_frame(data)
+    frame = _fast_columns(frame, local_now.year, now_packed)
+    if options.meter_pulses or options.clock == "12":  # rare settings: the row parser only
+        frame = frame.with_columns(_ok=pl.lit(False), _local=pl.lit(None, dtype=pl.Int64))
+    frame = frame.with_columns(_offset=utc_offsets(frame["_local"], clock))
+    frame = frame.with_columns(pl.col("_ok") & pl.col("_offset").is_not_null())
+    fast, slow_lines = frame.filter(pl.col("_ok")), frame.filter(~pl.col("_ok"))
+    slow = run_slow(
+        FORMAT,
+        list(zip(slow_lines["_order"], slow_lines["line"], strict=True)),
+        lambda line, keys: _row(line, options, clock, local_now, keys),
+        ctx.file_name,
+    )
+    return finish(FORMAT, _fast_legs(fast), slow, ctx.file_name)
+
+
+def _fast_columns(frame: pl.DataFrame, this_year: int, now_packed: int) -> pl.DataFrame:
+    """Fields of the records the fast regex matches, `_ok` where they need no row parser."""
+    line = pl.col("line")
+    trimmed = (line.str.slice(2, 1) == "/") & (line.str.slice(3, 1) != "/")
+    record = pl.when(trimmed).then(pl.concat_str(pl.lit(" "), line)).otherwise(line)
+    frame = frame.with_columns(
+        _plain=line.str.contains(PLAIN) & (record.str.len_chars() == LENGTH),
+        _match=record.str.contains(f"^{_FAST_PATTERN}$"),
+        _record=record,
+    )
+    frame = frame.with_columns(
+        pl.col("_record").str.slice(start, stop - start).alias(name)
+        for name, (start, stop) in _FAST_SLICES.items()
+    )
+    month, day = (
+        pl.col("mm").cast(pl.Int64, strict=False),
+        pl.col("dd").cast(pl.Int64, strict=False),
+    )
+    clock_hour, minute = (
+        pl.col("hh").cast(pl.Int64, strict=False),
+        pl.col("mi").cast(pl.Int64, strict=False),
+    )
+    suffix = pl.col("suffix")
+    hour = (
+        pl.when(suffix == " ")
+        .then(clock_hour)
+        .otherwise(clock_hour % 12 + pl.when(suffix.is_in(["p", "P"])).then(12).otherwise(0))
+    )
+    hour_ok = pl.when(suffix == " ").then(clock_hour <= 23).otherwise(clock_hour.is_between(1, 12))
+    moment = packed_moment(month, day, hour, minute, pl.lit(0))
+    year = pl.lit(this_year) - (moment > now_packed).cast(pl.Int64, strict=False)
+    frame = frame.with_columns(
+        _month=month, _day=day, _hour=hour, _minute=minute, _year=year,
+        calling=pl.col("calling").str.strip_chars(" "),
+    )  # fmt: skip
+    ok = (
+        pl.col("_plain")
+        & pl.col("_match")
+        & (pl.col("_minute") <= 59)
+        & hour_ok
+        & (pl.col("calling") != "")
+        & ~((pl.col("_month") == 2) & (pl.col("_day") == 29))  # infer_year's leap-year search
+        & valid_date(pl.col("_year"), pl.col("_month"), pl.col("_day"))
+    ).fill_null(False)
+    local = epoch_seconds(
+        pl.col("_year"), pl.col("_month"), pl.col("_day"), pl.col("_hour"), pl.col("_minute"),
+        pl.lit(0),
+    )  # fmt: skip
+    return frame.with_columns(_ok=ok, _local=pl.when(ok).then(local))
+
+
+def _fast_legs(frame: pl.DataFrame) -> pl.DataFrame:
+    """The LegRow columns of the fast records (the mapping of `_row`, as expressions)."""
+    stripped = {
+        name: pl.col(name).str.strip_chars(" ")
+        for name in ("digits", "called", "forward", "transfer", "third", "account", "system")
+    }
+    frame = frame.with_columns(**stripped)
+    calling, called = pl.col("calling"), pl.col("called")
+    trunk_pattern = r"^[TX][0-9]+$"
+    inbound = calling.str.contains(trunk_pattern)
+    outbound = ~inbound & called.str.contains(trunk_pattern)
+    internal = ~inbound & ~outbound
+    tta = pl.col("tta")
+    unanswered = tta == "***"
+    ring_tta = pl.when(~unanswered & (tta != "   ")).then(tta.cast(pl.Int64, strict=False))
+    completion = pl.col("completion")
+    disposition = (
+        pl.when(outbound | ~(unanswered | completion.is_in(["B", "E"])))
+        .then(pl.lit("answered"))
+        .when(unanswered)
+        .then(pl.lit("no_answer"))
+        .when(completion == "B")
+        .then(pl.lit("busy"))
+        .otherwise(pl.lit("failed"))
+    )
+    length = (
+        pl.col("dh").cast(pl.Int64, strict=False) * 3600
+        + pl.col("dm").cast(pl.Int64, strict=False) * 60
+        + pl.col("ds").cast(pl.Int64, strict=False)
+    )
+    frame = frame.with_columns(
+        _inbound=inbound, _outbound=outbound, _internal=internal, disposition=disposition,
+        _length=length, _ring_tta=ring_tta, started=pl.col("_local") - pl.col("_offset"),
+    )  # fmt: skip
+    inbound, outbound, internal = pl.col("_inbound"), pl.col("_outbound"), pl.col("_internal")
+    started, answered_disposition = pl.col("started"), pl.col("disposition") == "answered"
+
+    def text(expr: pl.Expr) -> pl.Expr:  # "" -> null, as `x or None`
+        return pl.when(expr != "").then(expr)
+
+    frame = frame.with_columns(
+        answered=pl.when(outbound)
+        .then(started)
+        .when(answered_disposition)
+        .then(started + pl.col("_ring_tta").fill_null(0)),
+        ring_seconds=pl.when(outbound)
+        .then(None)
+        .when(answered_disposition)
+        .then(pl.col("_ring_tta"))
+        .otherwise(pl.col("_length")),
+        duration_seconds=pl.when(answered_disposition).then(pl.col("_length")).otherwise(0),
+    )
+    flag_text = {
+        "completion_status": completion,
+        "speed_forward_flag": pl.col("forward"),
+        "transfer_flag": pl.col("transfer"),
+        "third_party": pl.col("third"),
+        "system_id": pl.col("system"),
+    }
+    extra = json_object(
+        {
+            "long_call_flag": pl.when(pl.col("flag") == " ")
+            .then(pl.lit("null"))
+            .otherwise(json_string(pl.col("flag"))),
+            "year_inferred": pl.col("_year").cast(pl.String),
+            "answer_supervised": pl.when(outbound).then(json_bool(completion.is_in(["A", "a"]))),
+            "attendant": pl.when(pl.col("attendant") == "*").then(pl.lit("true")),
+            **{
+                name: pl.when(value.str.strip_chars(" ") != "").then(json_string(value))
+                for name, value in flag_text.items()
+            },
+        }
+    )
+    return frame.select(
+        "_order",
+        pl.lit(True).alias("_key_due"),
+        normalised(pl.col("line")).alias("_norm"),
+        pl.lit(None, dtype=pl.String).alias("source_record_id"),
+        pl.lit(None, dtype=pl.String).alias("call_id"),
+        "started",
+        "answered",
+        pl.coalesce(
+            pl.col("answered") + pl.col("duration_seconds"),
+            started + pl.col("ring_seconds").fill_null(0),
+        ).alias("ended"),
+        "ring_seconds",
+        "duration_seconds",
+        pl.when(inbound)
+        .then(pl.lit("inbound"))
+        .when(outbound)
+        .then(pl.lit("outbound"))
+        .otherwise(pl.lit("internal"))
+        .alias("direction"),
+        "disposition",
+        calling.alias("calling_number"),
+        pl.coalesce(text(pl.col("digits")), pl.when(internal).then(text(called))).alias(
+            "called_number"
+        ),
+        pl.when(inbound)
+        .then(pl.coalesce(text(pl.col("third")), text(called)))
+        .otherwise(calling)
+        .alias("extension"),
+        pl.when(inbound).then(calling).when(outbound).then(called).otherwise(None).alias("trunk"),
+        text(pl.col("account")).alias("account_code"),
+        pl.col("line").alias("raw"),
+        extra.alias("extra"),
+    )
 
 
 def _rows(data: bytes, ctx: ParseContext) -> Iterator[LegRow | Rejected]:

@@ -1,0 +1,343 @@
+"""Vectorised building blocks of the line-based parsers' bulk path (`parse_table`).
+
+Each format validates and maps its well-formed records with polars expressions over all lines
+at once (the "fast" rows). Any record the expressions do not fully vouch for (a reject, a time
+in a DST transition hour, text that needs JSON escaping, ...) goes through the format's row
+parser instead (the "slow" rows), so every rule that produces a reject or an unusual leg exists
+once, in the row parser. The fast expressions only ever accept a subset of what the row parser
+accepts and must map it identically; the property tests compare both paths.
+
+Record keys (callmeter.legs.record_key) are assigned at the end over fast and slow rows together,
+in input order, so occurrence counts are those the row parser's OccurrenceCounter gives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+
+from callmeter.legs import Rejected
+
+from ._localtime import ROW_FIELDS, LegRow, LocalClock
+from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, json_default
+
+# Printable ASCII without '"' and '\': text that JSON writes verbatim and whose only whitespace
+# is the space, so Python's str.strip/split and polars' strip_chars/regex agree on it.
+PLAIN = r"^[ !#-\[\]-~]*$"
+# Whitespace of Python's str.split() (str.isspace) besides the space, plus other controls: a CSV
+# line holding none of these splits and strips the same way in Python and in polars.
+_NOT_PLAIN_CSV = "[\x00-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+KEY_PLACEHOLDER = "\x00deferred-record-key\x00"
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_LEG_COLUMNS = [name for name in LEG_SCHEMA.names if name != "source_format"]
+
+
+class DeferredKeys:
+    """Stands in for OccurrenceCounter when the row parser handles one record of the bulk path:
+    the key is assigned later, over all records in order, so this only notes that one is due."""
+
+    __slots__ = ("needed",)
+
+    def __init__(self) -> None:
+        self.needed = False
+
+    def key(self, raw: str) -> str:
+        self.needed = True
+        return KEY_PLACEHOLDER
+
+
+class SlowRows:
+    """Records handled by the row parser during a bulk parse, with their input order."""
+
+    def __init__(self) -> None:
+        self.legs: list[tuple[int, str, bool, LegRow]] = []  # order, raw, key due, row
+        self.rejects: list[tuple[int, Rejected]] = []
+
+    def add(self, order: int, raw: str, item: LegRow | Rejected, key_due: bool) -> None:
+        if isinstance(item, Rejected):
+            self.rejects.append((order, item))
+        else:
+            self.legs.append((order, raw, key_due, item))
+
+
+def line_frame(data: bytes, encoding: str = "latin-1") -> pl.DataFrame:
+    """`_localtime.lines` as a frame: `_order` (the 1-based line number) and `line`, blank lines
+    dropped, CR and NUL padding stripped from the end of each line."""
+    text = data.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    frame = pl.DataFrame({"line": pl.Series("line", [text], dtype=pl.String)})
+    frame = frame.select(pl.col("line").str.split("\n")).explode("line")
+    frame = frame.with_row_index("_order", offset=1).with_columns(
+        pl.col("_order").cast(pl.Int64), pl.col("line").str.strip_chars_end("\r\x00")
+    )
+    return frame.filter(pl.col("line").str.strip_chars(" \x00\r") != "")
+
+
+def csv_plain(line: pl.Expr) -> pl.Expr:
+    """True where a CSV line is a whole record the fast path may split: quoted fields
+    ("..." with "" inside) and bare fields without quotes, and no whitespace but spaces."""
+    field = r'(?:"(?:[^"]|"")*"|[^",]*)'
+    return line.str.contains(f"^{field}(?:,{field})*$") & ~line.str.contains(_NOT_PLAIN_CSV)
+
+
+def csv_field_count(line: pl.Expr) -> pl.Expr:
+    """Fields on a `csv_plain` line: the commas outside quoted fields, plus one."""
+    return line.str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+
+
+def digits(expr: pl.Expr) -> pl.Expr:
+    """A string of ASCII digits as Int64 (null otherwise): the fast path's `isdigit` + `int`."""
+    return pl.when(expr.str.contains(r"^[0-9]+$")).then(expr.cast(pl.Int64, strict=False))
+
+
+def valid_date(year: pl.Expr, month: pl.Expr, day: pl.Expr) -> pl.Expr:
+    """True where year-month-day is a date Python's `date()` accepts."""
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    month_days = (
+        pl.when(month == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(month.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    return (
+        year.is_between(1, 9999)
+        & month.is_between(1, 12)
+        & day.is_between(1, 31)
+        & (day <= month_days)
+    ).fill_null(False)
+
+
+def epoch_seconds(
+    year: pl.Expr, month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: pl.Expr, second: pl.Expr
+) -> pl.Expr:
+    """Seconds since 1970-01-01 00:00 of wall-clock fields (proleptic Gregorian, no zone)."""
+    y = year - (month <= 2).cast(pl.Int64)
+    era = y.floordiv(400)
+    yoe = y - era * 400
+    doy = (153 * (month + pl.when(month > 2).then(-3).otherwise(9)) + 2).floordiv(5) + day - 1
+    doe = yoe * 365 + yoe.floordiv(4) - yoe.floordiv(100) + doy
+    days = era * 146097 + doe - 719468
+    return days * 86400 + hour * 3600 + minute * 60 + second
+
+
+def utc_offsets(local: pl.Series, clock: LocalClock) -> pl.Series:
+    """The UTC offset (seconds) of each local epoch second, by the row parser's own per-hour
+    rule; null where the hour holds a DST transition (those records take the row parser)."""
+    hours = (local // 3600).alias("_hour")
+    days = hours // 24
+    unique_days = days.drop_nulls().unique().to_list()
+    day_offsets = [clock.day_offset(day) for day in unique_days]
+    by_day = days.replace_strict(unique_days, day_offsets, default=None, return_dtype=pl.Int64)
+    # Days with a transition: hour by hour, as the row parser does.
+    mixed = hours.filter(days.is_in([d for d, o in zip(unique_days, day_offsets) if o is None]))
+    unique = mixed.unique().to_list()
+    by_hour = hours.replace_strict(
+        unique, [clock.hour_offset(hour) for hour in unique], default=None, return_dtype=pl.Int64
+    )
+    return by_day.fill_null(by_hour)
+
+
+def json_string(value: pl.Expr) -> pl.Expr:
+    """A JSON string of a PLAIN text (callers send other text to the row parser)."""
+    return pl.concat_str(pl.lit('"'), value, pl.lit('"'))
+
+
+def json_bool(value: pl.Expr) -> pl.Expr:
+    return pl.when(value).then(pl.lit("true")).otherwise(pl.lit("false"))
+
+
+def json_object(members: dict[str, pl.Expr]) -> pl.Expr:
+    """`json.dumps(extra, sort_keys=True)` built from JSON value texts; a null value text
+    leaves its member out."""
+    parts = [
+        pl.concat_str(pl.lit(json.dumps(name) + ": "), members[name]) for name in sorted(members)
+    ]
+    body = pl.concat_str(parts, separator=", ", ignore_nulls=True)
+    return pl.concat_str(pl.lit("{"), body.fill_null(""), pl.lit("}"))
+
+
+def normalised(raw: pl.Expr) -> pl.Expr:
+    """record_key's whitespace normalisation for text whose only whitespace is the space."""
+    return raw.str.replace_all(" {2,}", " ").str.strip_chars(" ")
+
+
+def _digest(texts: list[str | None]) -> list[str | None]:
+    sha256 = hashlib.sha256
+    return [None if text is None else sha256(text.encode()).hexdigest()[:32] for text in texts]
+
+
+def _slow_leg_frame(slow: SlowRows) -> pl.DataFrame:
+    columns: list[Sequence[Any]] = (
+        list(zip(*(row for _, _, _, row in slow.legs), strict=True))
+        if slow.legs
+        else [[] for _ in ROW_FIELDS]
+    )
+    by_name = dict(zip(ROW_FIELDS, columns, strict=True))
+    text = {
+        name: pl.Series(name, by_name[name], dtype=pl.String)
+        for name in ROW_FIELDS
+        if name not in ("started", "answered", "ended", "ring_seconds", "duration_seconds", "extra")
+    }
+    ints = {
+        name: pl.Series(name, by_name[name], dtype=pl.Int64)
+        for name in ("started", "answered", "ended", "ring_seconds", "duration_seconds")
+    }
+    extra = [json.dumps(value, default=json_default, sort_keys=True) for value in by_name["extra"]]
+    frame = pl.DataFrame(
+        {
+            "_order": pl.Series([order for order, _, _, _ in slow.legs], dtype=pl.Int64),
+            "_key_due": pl.Series([due for _, _, due, _ in slow.legs], dtype=pl.Boolean),
+            "_norm": pl.Series(
+                [" ".join(raw.split()) if due else None for _, raw, due, _ in slow.legs],
+                dtype=pl.String,
+            ),
+            **text,
+            **ints,
+            "extra": pl.Series(extra, dtype=pl.String),
+        }
+    )
+    placeholder = pl.lit(KEY_PLACEHOLDER)
+    return frame.with_columns(
+        pl.when(pl.col(name) != placeholder).then(pl.col(name)).alias(name)
+        for name in ("source_record_id", "call_id")
+    )
+
+
+def finish(
+    source_format: str, fast: pl.DataFrame, slow: SlowRows, file_name: str | None
+) -> ParsedTables:
+    """Fast and slow rows as one ParsedTables in input order, with record keys assigned.
+
+    `fast` holds `_order`, `_key_due`, `_norm` (the normalised raw where a key is due) and the
+    LegRow columns by ROW_FIELDS name, times as epoch seconds, `extra` as JSON text; a null
+    `source_record_id` takes the record key, a null `call_id` the record id.
+    """
+    names = ["_order", "_key_due", "_norm", *ROW_FIELDS]
+    slow_legs = _slow_leg_frame(slow)
+    reject_rows = pl.DataFrame(
+        {
+            "_order": pl.Series([order for order, _ in slow.rejects], dtype=pl.Int64),
+            "_key_due": pl.Series([True] * len(slow.rejects), dtype=pl.Boolean),
+            "_norm": pl.Series(
+                [" ".join(item.raw.split()) for _, item in slow.rejects], dtype=pl.String
+            ),
+            "_reject": pl.Series([True] * len(slow.rejects), dtype=pl.Boolean),
+        }
+    )
+    frames = [fast.select(names), slow_legs.select(names)]
+    legs = frames[0] if slow_legs.is_empty() else pl.concat(frames, how="vertical")
+    if not slow_legs.is_empty() or not reject_rows.is_empty():
+        legs = pl.concat(
+            [legs.with_columns(_reject=pl.lit(False)), reject_rows], how="diagonal_relaxed"
+        ).sort("_order")
+    else:
+        legs = legs.with_columns(_reject=pl.lit(False))
+    # The key: sha256 of the normalised text (Python's hashlib: polars' hashes are not stable
+    # across versions) and how many identical texts due a key came before it.
+    norm = pl.when(pl.col("_key_due")).then(pl.col("_norm"))
+    legs = legs.with_columns(_norm=norm)
+    digests = pl.Series(_digest(legs["_norm"].to_list()), dtype=pl.String)
+    legs = legs.with_columns(
+        _key=pl.concat_str(
+            digests,
+            pl.lit("-"),
+            pl.int_range(pl.len(), dtype=pl.Int64).over("_norm").cast(pl.String),
+        )
+    )
+    keys = legs.filter(pl.col("_reject")).select("_order", "_key")
+    legs = legs.filter(~pl.col("_reject"))
+    record_id = pl.coalesce("source_record_id", "_key")
+    ts = pl.Datetime("us", "UTC")
+    leg_table = (
+        legs.select(
+            pl.lit(source_format, dtype=pl.String).alias("source_format"),
+            record_id.alias("source_record_id"),
+            pl.coalesce(pl.col("call_id"), record_id).alias("call_id"),
+            (pl.col("started") * 1_000_000).cast(ts).alias("started_at"),
+            (pl.col("answered") * 1_000_000).cast(ts).alias("answered_at"),
+            (pl.col("ended") * 1_000_000).cast(ts).alias("ended_at"),
+            *(pl.col(name) for name in _LEG_COLUMNS[5:]),
+        )
+        .to_arrow()
+        .cast(LEG_SCHEMA)
+    )
+    order = dict(zip(keys["_order"].to_list(), keys["_key"].to_list(), strict=True))
+    rejects: dict[str, list[Any]] = {name: [] for name in REJECT_SCHEMA.names}
+    for position, item in sorted(slow.rejects, key=lambda pair: pair[0]):
+        rejects["source_format"].append(item.source_format)
+        rejects["record_id"].append(order[position])
+        rejects["reason"].append(item.reason)
+        rejects["raw"].append(item.raw)
+        rejects["line_number"].append(item.line_number)
+        rejects["file_name"].append(item.file_name if item.file_name is not None else file_name)
+    return ParsedTables(leg_table, pa.Table.from_pydict(rejects, schema=REJECT_SCHEMA))
+
+
+def local_now_parts(clock: LocalClock, now: datetime) -> tuple[datetime, int]:
+    """The site's local `now` and its (month, day, hour, minute, second) packed into one
+    integer, to compare with `packed_moment` (the no-year rule of `infer_year`)."""
+    local = clock.local_now(now)
+    return local, _pack(local.month, local.day, local.hour, local.minute, local.second)
+
+
+def _pack(month: Any, day: Any, hour: Any, minute: Any, second: Any) -> Any:
+    return (((month * 100 + day) * 100 + hour) * 100 + minute) * 100 + second
+
+
+def packed_moment(
+    month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: pl.Expr, second: pl.Expr
+) -> pl.Expr:
+    """(month, day, hour, minute, second) as one comparable integer."""
+    return _pack(month, day, hour, minute, second)
+
+
+def run_slow(
+    source_format: str,
+    records: Sequence[tuple[int, str]],
+    row: Any,
+    file_name: str | None,
+    slow: SlowRows | None = None,
+) -> SlowRows:
+    """The row parser over (line number, raw) records: `row(raw, keys)` returns a LegRow or
+    raises ValueError (a reject), exactly as in the format's `_rows`."""
+    slow = slow if slow is not None else SlowRows()
+    for order, raw in records:
+        keys = DeferredKeys()
+        item: LegRow | Rejected
+        try:
+            item = row(raw, keys)
+        except ValueError as error:
+            item = Rejected(source_format, KEY_PLACEHOLDER, str(error), raw, order, file_name)  # type: ignore[arg-type]
+            keys.needed = True
+        slow.add(order, raw, item, keys.needed)
+    return slow
+
+
+def direction_by_length(calling: pl.Expr, called: pl.Expr, extension_digits: int) -> pl.Expr:
+    """`_localtime.direction_by_length` as an expression (null or "" numbers are absent)."""
+    calling_present = calling.fill_null("") != ""
+    called_present = called.fill_null("") != ""
+    calling_internal = calling_present & (calling.str.len_chars() <= extension_digits)
+    called_internal = called_present & (called.str.len_chars() <= extension_digits)
+    return (
+        pl.when(calling_internal & called_internal)
+        .then(pl.lit("internal"))
+        .when(calling_internal & called_present)
+        .then(pl.lit("outbound"))
+        .when(called_internal & calling_present)
+        .then(pl.lit("inbound"))
+        .otherwise(pl.lit("unknown"))
+    )
+
+
+def present(expr: pl.Expr) -> pl.Expr:
+    """`value or None` for text: "" becomes null."""
+    return pl.when(expr != "").then(expr)
