@@ -192,19 +192,26 @@ class LiveStore:
         self, listener: str, tenant_id: str, site_id: str, arrived_at: datetime, reject: bool
     ) -> None:
         """A record (or a reject) arrived on a listener."""
+        self.record_feed_counts(
+            listener, tenant_id, site_id, arrived_at, 0 if reject else 1, 1 if reject else 0
+        )
+
+    def record_feed_counts(
+        self,
+        listener: str,
+        tenant_id: str,
+        site_id: str,
+        last_arrived_at: datetime,
+        records: int,
+        rejects: int,
+    ) -> None:
+        """A group of records and rejects arrived on a listener (one write for the group)."""
         self._db.execute(
             """insert into feeds values (?, ?, ?, ?, ?, ?)
             on conflict (listener) do update set
                 last_record_at = max(coalesce(feeds.last_record_at, ''), excluded.last_record_at),
                 records = feeds.records + excluded.records, rejects = feeds.rejects + excluded.rejects""",
-            (
-                listener,
-                tenant_id,
-                site_id,
-                _iso(arrived_at),
-                0 if reject else 1,
-                1 if reject else 0,
-            ),
+            (listener, tenant_id, site_id, _iso(last_arrived_at), records, rejects),
         )
 
     def record_alert(self, alert: Alert) -> bool:

@@ -26,7 +26,7 @@ from extractors.parsers import ParseContext, Parser, get_parser
 from extractors.spool import SpoolReader, SpoolRecord, SpoolWriter, StreamKey
 from streaming import settings as cfg
 from streaming.alerts import Alert
-from streaming.listeners import LineListener
+from streaming.listeners import Item, LineListener
 from streaming.live_store import LiveStore
 from streaming.rules.base import RuleContext, StreamRule, event_from_leg
 from streaming.rules.build import build_rules, rule_context
@@ -35,9 +35,10 @@ from streaming.rules.capacity import FeedSilence
 log = logging.getLogger(__name__)
 
 CONSUMER = "stream"  # the sidecar's own cursor in each spool stream
-_QUEUE_LINES = 20_000  # per listener: received, not yet spooled
+_QUEUE_BATCHES = 64  # per listener: batches (a read chunk's lines) received, not yet spooled
 _GROUP = 2_000  # lines per group commit at most
 _TICK_SECONDS = 1.0
+_SUBMIT_AT_ONCE = 1_000  # alerts handed to the dispatcher concurrently
 
 
 class AlertSink(Protocol):
@@ -69,9 +70,7 @@ class _Feed:
     context: ParseContext
     writer: SpoolWriter
     reader: SpoolReader
-    queue: asyncio.Queue[tuple[bytes, datetime, str | None]] = field(
-        default_factory=lambda: asyncio.Queue(_QUEUE_LINES)
-    )
+    queue: asyncio.Queue[list[Item]] = field(default_factory=lambda: asyncio.Queue(_QUEUE_BATCHES))
     listener: LineListener | None = None
 
 
@@ -98,7 +97,6 @@ class Sidecar:
         self._feeds: dict[str, _Feed] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._config_mtime = _mtime(config_path)
-        self._process_lock = asyncio.Lock()
         self.sink: AlertSink | None = None
         self.store: LiveStore | None = None
 
@@ -189,9 +187,9 @@ class Sidecar:
         writer = SpoolWriter(self.spool_dir, key, max_line_bytes=self.settings.max_line_bytes)
         return _Feed(listener, key, site, parser, context, writer, SpoolReader(self.spool_dir, key))
 
-    def _deliverer(self, feed: _Feed) -> Callable[[bytes, datetime, str | None], Awaitable[None]]:
-        async def deliver(payload: bytes, arrived_at: datetime, reason: str | None) -> None:
-            await feed.queue.put((payload, arrived_at, reason))  # blocks this listener only
+    def _deliverer(self, feed: _Feed) -> Callable[[list[Item]], Awaitable[None]]:
+        async def deliver(items: list[Item]) -> None:
+            await feed.queue.put(items)  # blocks this listener only
 
         return deliver
 
@@ -199,9 +197,9 @@ class Sidecar:
         """Group commit: take what is queued, append it, fsync once, then process it."""
         per_line = self.settings.fsync == "line"
         while True:
-            items = [await feed.queue.get()]
+            items = await feed.queue.get()
             while len(items) < _GROUP and not feed.queue.empty():
-                items.append(feed.queue.get_nowait())
+                items = items + feed.queue.get_nowait()
             records = []
             for payload, arrived_at, reason in items:
                 end = feed.writer.append(payload, arrived_at, reason)
@@ -234,33 +232,44 @@ class Sidecar:
             log.info("replayed %d spooled records of %s", total, feed.settings.name)
 
     async def _process(self, feed: _Feed, records: list[SpoolRecord]) -> None:
-        assert self.store is not None and self.sink is not None
-        async with self._process_lock:
-            alerts: list[tuple[Alert, StreamRule]] = []
-            now = datetime.now(UTC)
-            rules = self._rule_objects()
-            with self.store.batch():
-                for record in records:
-                    self.stats.received += 1
-                    self.store.record_feed(
-                        feed.settings.name,
-                        feed.key.tenant_id,
-                        feed.key.site_id,
-                        record.arrived_at,
-                        record.is_reject,
-                    )
-                    for rule in rules:
-                        if isinstance(rule, FeedSilence):
-                            rule.seen(feed.settings.name, record.arrived_at)
-                    if record.is_reject:
-                        self.stats.rejected_lines += 1
-                        continue
+        """Evaluate spooled records, hand their alerts to the dispatcher, then move the cursor."""
+        alerts = self._evaluate_records(feed, records)
+        await self._submit_all(alerts)
+        # The cursor moves only once every alert is in the delivery log (replay safety); its
+        # fsyncs run off the event loop so the listeners keep reading meanwhile.
+        await asyncio.to_thread(feed.reader.commit, CONSUMER, records[-1].end)
+
+    def _evaluate_records(
+        self, feed: _Feed, records: list[SpoolRecord]
+    ) -> list[tuple[Alert, StreamRule]]:
+        """Live store and rules for a group of records (synchronous: no other coroutine runs
+        between two records, so rule state needs no lock)."""
+        assert self.store is not None
+        alerts: list[tuple[Alert, StreamRule]] = []
+        now = datetime.now(UTC)
+        rules = self._rule_objects()
+        rejects = sum(1 for record in records if record.is_reject)
+        last_arrived = max(record.arrived_at for record in records)
+        with self.store.batch():
+            self.store.record_feed_counts(
+                feed.settings.name,
+                feed.key.tenant_id,
+                feed.key.site_id,
+                last_arrived,
+                len(records) - rejects,
+                rejects,
+            )
+            for rule in rules:
+                if isinstance(rule, FeedSilence):
+                    rule.seen(feed.settings.name, last_arrived)
+            self.stats.received += len(records)
+            self.stats.rejected_lines += rejects
+            for record in records:
+                if not record.is_reject:
                     alerts.extend(self._evaluate(feed, record, rules, now))
-                for alert, _ in alerts:
-                    self.store.record_alert(alert)
-            for alert, rule in alerts:
-                await self._submit(alert, rule)
-            feed.reader.commit(CONSUMER, records[-1].end)
+            for alert, _ in alerts:
+                self.store.record_alert(alert)
+        return alerts
 
     def _evaluate(
         self, feed: _Feed, record: SpoolRecord, rules: list[StreamRule], now: datetime
@@ -296,6 +305,19 @@ class Sidecar:
                 found.extend((alert, rule) for alert in rule.on_event(event, self._ctx, now))
         return found
 
+    async def _submit_all(self, alerts: list[tuple[Alert, StreamRule]]) -> None:
+        """Hand alerts to the dispatcher concurrently, so they share its group commits instead
+        of each waiting for its own fsync; at most _SUBMIT_AT_ONCE in flight. Raises the first
+        failure once every submit has settled (the caller then leaves the cursor alone)."""
+        for first in range(0, len(alerts), _SUBMIT_AT_ONCE):
+            chunk = alerts[first : first + _SUBMIT_AT_ONCE]
+            results = await asyncio.gather(
+                *(self._submit(alert, rule) for alert, rule in chunk), return_exceptions=True
+            )
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]
+
     async def _submit(self, alert: Alert, rule: StreamRule) -> None:
         assert self.sink is not None
         if await self.sink.submit(alert, rule.notify):
@@ -312,14 +334,19 @@ class Sidecar:
         while True:
             await asyncio.sleep(_TICK_SECONDS)
             now = datetime.now(UTC)
+            due: list[tuple[Alert, StreamRule]] = []
             for rule in self._rule_objects():
                 try:
-                    for alert in rule.on_tick(self._ctx, now):
-                        if self.store is not None:
-                            self.store.record_alert(alert)
-                        await self._submit(alert, rule)
+                    due.extend((alert, rule) for alert in rule.on_tick(self._ctx, now))
                 except Exception:
                     log.exception("rule %s failed on a tick", rule.rule_id)
+            if self.store is not None:
+                for alert, _ in due:
+                    self.store.record_alert(alert)
+            try:
+                await self._submit_all(due)
+            except Exception:
+                log.exception("submitting %d alerts of a tick failed", len(due))
             since_reload += _TICK_SECONDS
             if since_reload >= self.settings.reload_seconds:
                 since_reload = 0.0

@@ -238,10 +238,14 @@ class Burst(StreamRule):
         horizon = starts[-1][0] - self.window * 2
         while starts and starts[0][0] < horizon:
             seen.discard(starts.pop(0)[1])
-        index = starts.index((event.started_at, event.call_id))
-        for first in range(max(0, index - self.calls + 1), index + 1):
+        index = bisect.bisect_left(starts, (event.started_at, event.call_id))
+        # Only windows of `calls` starts that hold this one and fit in the list: O(calls), not
+        # O(len(starts)) (a busy extension under a large `calls` made every event linear).
+        for first in range(
+            max(0, index - self.calls + 1), min(index, len(starts) - self.calls) + 1
+        ):
             last = first + self.calls - 1
-            if last < len(starts) and starts[last][0] - starts[first][0] <= self.window:
+            if starts[last][0] - starts[first][0] <= self.window:
                 fired = starts[first : last + 1]
                 del starts[first : last + 1]
                 return [

@@ -150,7 +150,8 @@ def test_garbage_half_lines_and_a_10_mb_line_are_spooled_as_rejects_and_the_list
                 send, port, b"x" * 10_000_000 + b"\n" + mitel_line(extension="201")
             )
             await asyncio.to_thread(send, port, mitel_line(extension="202") + b" 03/04 10:1")
-            await until(lambda: sidecar.stats.received >= 5, timeout=20)
+            # Alerts are submitted concurrently, after the records are counted.
+            await until(lambda: sidecar.stats.received >= 5 and len(sink.alerts) >= 2, timeout=20)
             assert sidecar.stats.legs == 2
             assert sidecar.stats.rejected_lines == 2  # the 10 MB line and the half line
             assert sidecar.stats.parse_rejects == 1  # the garbage, rejected by the parser
