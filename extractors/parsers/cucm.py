@@ -19,7 +19,6 @@ CMR files (call quality, `cdrRecordType` 2) are not legs: each CMR record become
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
@@ -117,18 +115,13 @@ def split_lines(data: bytes) -> Lines:
         Every line, including blank ones, with its number; a line that is not valid UTF-8 is
         kept decoded with backslash escapes and flagged `utf8 = False`.
     """
-    if data.endswith(b"\n"):
-        data = data[:-1]
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _split_lines_slowly(data)
-    buffer = np.frombuffer(data, dtype=np.uint8)
+    size = len(data) - 1 if data.endswith(b"\n") else len(data)  # no copy of the input
+    buffer = np.frombuffer(data, dtype=np.uint8, count=size)
     ends = np.flatnonzero(buffer == 0x0A)
     starts = np.empty(len(ends) + 1, dtype=np.int64)
     starts[0], starts[1:] = 0, ends + 1
     stops = np.empty(len(ends) + 1, dtype=np.int64)
-    stops[:-1], stops[-1] = ends, len(data)
+    stops[:-1], stops[-1] = ends, size
     # A CR right before the line end belongs to the line end (CRLF files).
     crlf = stops > starts
     crlf[crlf] = buffer[stops[crlf] - 1] == 0x0D
@@ -147,6 +140,10 @@ def split_lines(data: bytes) -> Lines:
         raw = pa.LargeStringArray.from_buffers(
             len(starts), pa.py_buffer(offsets), pa.py_buffer(text)
         )
+    try:
+        raw.validate(full=True)  # UTF-8 check, without decoding into a Python str
+    except pa.ArrowInvalid:
+        return _split_lines_slowly(data[:size])
     n = len(starts)
     frame = pl.DataFrame(
         {
@@ -209,15 +206,17 @@ def describe_bad_line(line: str, expected: int) -> str:
 
 
 def read_csv_columns(
-    lines: pl.Series | bytes, header: Sequence[str], wanted: Sequence[str]
+    lines: pl.Series | bytes, header: Sequence[str], wanted: Sequence[str], skip_lines: int = 0
 ) -> pl.DataFrame:
     """Read validated CSV lines (each exactly len(header) fields) into string columns.
 
     Args:
         lines: Lines that matched `csv_line_pattern(len(header))`, or the bytes of a run of such
-            lines (blank lines allowed), which saves joining them again.
+            lines, which saves joining them again (blank lines read as extra rows: the caller
+            checks the row count).
         header: The column names, in file order.
         wanted: The columns to return (a subset of `header`).
+        skip_lines: Lines of `lines` (bytes) to skip first, e.g. a header.
 
     Returns:
         One row per line, one String column per wanted name ("" for empty fields).
@@ -228,23 +227,21 @@ def read_csv_columns(
         return pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in wanted})
     else:
         text = lines.str.join("\n").item().encode()
-    names = [f"c{i}" for i in range(len(header))]
     index = {name: i for i, name in reversed(list(enumerate(header)))}  # first wins on dupes
     include = sorted({index[name] for name in wanted})
-    table = pa_csv.read_csv(
-        io.BytesIO(text),
-        read_options=pa_csv.ReadOptions(column_names=names),
-        parse_options=pa_csv.ParseOptions(newlines_in_values=False),
-        convert_options=pa_csv.ConvertOptions(
-            include_columns=[names[i] for i in include],
-            column_types={names[i]: pa.string() for i in include},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
+    frame = pl.read_csv(
+        text,
+        has_header=False,
+        columns=include,
+        infer_schema=False,
+        quote_char='"',
+        skip_lines=skip_lines if isinstance(lines, bytes) else 0,
     )
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame.select(pl.col(f"c{index[name]}").alias(name) for name in wanted)
+    if len(frame.columns) != len(include):
+        raise ValueError(f"CSV reader returned {len(frame.columns)} of {len(include)} columns")
+    frame.columns = [f"c{i}" for i in include]  # the reader keeps the order it is given
+    # An unquoted empty field reads as null, a quoted one as "": both are "" here.
+    return frame.select(pl.col(f"c{index[name]}").fill_null("").alias(name) for name in wanted)
 
 
 def _file_reject(reason: str, raw: str, line_number: int | None, ctx: ParseContext) -> Rejected:
@@ -335,12 +332,13 @@ def _empty_frames(rejects: list[Rejected]) -> _Frames:
 
 def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     data = data.removeprefix(b"\xef\xbb\xbf")
-    if not data.strip():
+    if not data or data.isspace():
         reason = (
             "empty file: not a CUCM CDR file" if not data else "blank file: not a CUCM CDR file"
         )
         return _empty_frames([_file_reject(reason, data.decode("latin-1"), None, ctx)])
-    first_line = data.split(b"\n", 1)[0].removesuffix(b"\r")
+    first_end = data.find(b"\n")
+    first_line = (data if first_end < 0 else data[:first_end]).removesuffix(b"\r")
     if b"\x00" in data[:8192]:
         raw = first_line.decode("utf-8", "backslashreplace")
         return _empty_frames([_file_reject("binary data: not a CUCM CDR file", raw, 1, ctx)])
@@ -372,17 +370,18 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         name: next((s for s in spellings if s in header), None)
         for name, spellings in COLUMNS.items()
     }
-    body_bytes = None
-    if split.starts is not None:  # the data lines as they are in the input (blank lines too)
-        body_bytes = data[int(split.starts[body["line_number"][0] - 1]) :]
-    legs, rejected, bad_rows = _body_frames(body, body_bytes, header, present, is_cmr, ctx)
+    # The data lines as they are in the input (no copy): skip to the first one.
+    skip = int(body["line_number"][0]) - 1
+    input_bytes = data if split.starts is not None else None
+    legs, rejected, bad_rows = _body_frames(body, input_bytes, skip, header, present, is_cmr, ctx)
     rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
     return _Frames(legs, rejects, split.raw)
 
 
 def _body_frames(
     body: pl.DataFrame,
-    body_bytes: bytes | None,
+    input_bytes: bytes | None,
+    skip: int,
     header: Sequence[str],
     present: dict[str, str | None],
     is_cmr: bool,
@@ -394,11 +393,11 @@ def _body_frames(
     good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
     wanted = sorted({s for s in present.values() if s is not None})
     columns = None
-    if bad.is_empty() and body_bytes is not None:
+    if bad.is_empty() and input_bytes is not None:
         # Every line is good: the CSV reader can take the original bytes as they are.
         try:
-            columns = read_csv_columns(body_bytes, header, wanted)
-        except pa.ArrowInvalid:  # e.g. a whitespace-only line, which the reader takes for a row
+            columns = read_csv_columns(input_bytes, header, wanted, skip_lines=skip)
+        except pl.exceptions.PolarsError:  # the reader may refuse a whitespace-only line
             columns = None
         if columns is not None and len(columns) != len(good):
             columns = None
