@@ -195,6 +195,35 @@ def _check(warehouse: Warehouse, target: Path) -> None:
     assert big[:6] == ("BIG", 1, 250, 200, 12, Decimal("200.000000"))
     assert big[6] == pytest.approx(erlang.blocking(200, 250), rel=1e-9)
     assert big[7] == erlang.channels_needed(200, 0.01)
+    if warehouse.kind == "duckdb":
+        # dbt ran in this process and keeps the file open read-write; a reader opens it
+        # read-only, which DuckDB refuses within one process: read a checkpointed copy instead
+        import shutil
+
+        query(warehouse, "checkpoint")
+        copy = warehouse.duckdb_path.with_name("serving_copy.duckdb")
+        shutil.copyfile(warehouse.duckdb_path, copy)
+        warehouse = Warehouse.from_url(f"duckdb:///{copy}")
+    _check_report(warehouse)
+
+
+def _check_report(warehouse: Warehouse) -> None:
+    from reports.capacity import load_sizing, render_text
+
+    big, other, gamma = load_sizing(warehouse, grade_of_service=0.01)
+    needed = erlang.channels_needed(0.588889, 0.01)
+    assert gamma.blocking == pytest.approx(erlang.blocking(0.588889, 2))
+    assert (
+        gamma.verdict
+        == f"undersized: {needed} channels needed, has 2 (blocking {gamma.blocking:.2%})"
+    )
+    assert other.verdict == f"channels not configured; {erlang.channels_needed(0.1, 0.01)} needed"
+    assert big.verdict == f"ok; {erlang.channels_needed(200, 0.01)} would do"
+    # a stricter grade of service needs more channels, without rebuilding the mart
+    assert load_sizing(warehouse, grade_of_service=0.001)[0].channels_needed > big.channels_needed
+    text = render_text([big, other, gamma])
+    assert text.splitlines()[0].startswith("Trunk sizing at 1.00% blocking")
+    assert "SIP-GAMMA" in text
 
 
 def test_capacity_marts_on_duckdb(tmp_path: Path) -> None:
