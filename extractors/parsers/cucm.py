@@ -8,7 +8,8 @@ column set differs between releases. The whole file is parsed with vectorised ex
 2. every data line is checked against a regular expression of exactly as many CSV fields as the
    header has, so a truncated line, a wrong field count or broken quoting becomes a reject with
    its line number while the lines around it parse;
-3. the good lines go through Arrow's CSV reader (only the columns the mapping needs);
+3. the good lines go through polars' CSV reader (only the columns the mapping needs; when
+   every line is good it reads the input bytes as they are);
 4. polars expressions validate the values and compute the canonical leg columns.
 
 `parse` is built on the same frames, so the bulk path and the row path cannot disagree.

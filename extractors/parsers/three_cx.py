@@ -10,8 +10,11 @@ Times are the PBX's local wall-clock time, converted with the site zone (`ParseC
 at DST changes an ambiguous time takes its first occurrence and a time in the gap is shifted
 forward, and the leg's `extra["dst"]` says which field was adjusted how.
 
-Each record is mapped once into a `LegRow` (extractors.parsers._localtime), which becomes either a
-CallLeg (`parse`) or Arrow columns (`parse_table`), so both paths share one implementation.
+`parse` maps each record into a `LegRow` (extractors.parsers._localtime) and then a CallLeg: cheap
+for one socket line. `parse_table` on a large input maps the plainly well-formed records with
+polars expressions (the mirror of `_Mapper.row`, see `_column_legs`) and sends every other line,
+and so every reject and every DST edge, through the row parser. A property test checks that the
+two give the same legs and rejects.
 """
 
 from __future__ import annotations
