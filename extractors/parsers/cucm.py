@@ -90,8 +90,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 _SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
-_RAW_LIMIT = 4096
-_MIN_CHUNK_ROWS = 25_000  # below this a chunk costs more in set-up than it saves  # raw text kept for a file-level reject (binary or foreign files can be huge)
+_RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
 
 
 @dataclass(frozen=True, slots=True)
