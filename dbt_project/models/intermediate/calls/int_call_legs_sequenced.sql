@@ -5,7 +5,7 @@
 with
 
 legs as (
-    select * from {{ ref('int_call_legs') }}
+    select * from {{ ref('int_call_legs_unioned') }}
 ),
 
 extracted as (
