@@ -61,14 +61,20 @@ class SemanticLayer:
 
     manifest: Any  # metricflow_semantic_interfaces PydanticSemanticManifest
     metrics: tuple[str, ...]
-    dimensions: dict[str, str]  # dimension name -> full group-by name (entity__dimension)
+    # dimension name -> full group-by names (entity__dimension), one per semantic model
+    dimensions: dict[str, tuple[str, ...]]
     time_dimensions: frozenset[str]  # full names of time dimensions
+    # metric -> the entities (primary and foreign) of the models its measures live in: the
+    # prefixes of the dimensions it can be grouped by
+    metric_entities: dict[str, frozenset[str]]
 
-    def resolve_group_by(self, name: str) -> str:
+    def resolve_group_by(self, name: str, metrics: Sequence[str] = ()) -> str:
         """The MetricFlow group-by name for a user's name.
 
         Args:
             name: a dimension name, a time grain, or a full MetricFlow name.
+            metrics: the metrics queried: a dimension that several semantic models have
+                (site) resolves to the model the metrics come from.
 
         Returns:
             The full name, e.g. `call_leg__site` or `metric_time__month`.
@@ -81,7 +87,12 @@ class SemanticLayer:
         if name == "metric_time":
             return "metric_time__day"
         if name in self.dimensions:
-            return self.dimensions[name]
+            candidates = self.dimensions[name]
+            wanted = [self.metric_entities.get(metric, frozenset()) for metric in metrics]
+            for full in candidates:
+                if all(full.split("__", 1)[0] in entities for entities in wanted):
+                    return full
+            return candidates[0]
         if "__" in name:  # a full name: MetricFlow checks it when the query compiles
             return name
         raise MetricsError(
@@ -89,7 +100,7 @@ class SemanticLayer:
             f"or a time grain: {', '.join(TIME_GRAINS)}"
         )
 
-    def where_clause(self, condition: str) -> str:
+    def where_clause(self, condition: str, metrics: Sequence[str] = ()) -> str:
         """A MetricFlow where filter from `name=value` (also !=, <>, >=, <=, >, <), or a filter
         already in MetricFlow's Jinja form ("{{ Dimension('call_leg__site') }} = 'london'").
 
@@ -106,7 +117,7 @@ class SemanticLayer:
             )
         name, operator, value = match.groups()
         value = value.strip("'\"")
-        full = self.resolve_group_by(name)
+        full = self.resolve_group_by(name, metrics)
         element, _, grain = (
             full.rpartition("__") if full.startswith("metric_time__") else ("", "", "")
         )
@@ -180,22 +191,32 @@ def _load(path: Path, mtime_ns: int) -> SemanticLayer:
 
     raw = _relations_without_database(json.loads(path.read_text()))
     manifest = parse_manifest_from_dbt_generated_manifest(json.dumps(raw))
-    dimensions: dict[str, str] = {}
+    dimensions: dict[str, tuple[str, ...]] = {}
     time_dimensions: set[str] = set()
+    measure_entities: dict[str, frozenset[str]] = {}
     for model in manifest.semantic_models:
         primary = next((e.name for e in model.entities if e.type is EntityType.PRIMARY), None)
         if primary is None:
             continue
         for dimension in model.dimensions:
             full = f"{primary}__{dimension.name}"
-            dimensions.setdefault(dimension.name, full)
+            dimensions[dimension.name] = (*dimensions.get(dimension.name, ()), full)
             if dimension.type is DimensionType.TIME:
                 time_dimensions.add(full)
+        entities = frozenset(entity.name for entity in model.entities)
+        measure_entities.update((measure.name, entities) for measure in model.measures)
+    metric_entities = {
+        metric.name: frozenset().union(
+            *(measure_entities.get(m.name, frozenset()) for m in metric.input_measures)
+        )
+        for metric in manifest.metrics
+    }
     return SemanticLayer(
         manifest=manifest,
         metrics=tuple(sorted(metric.name for metric in manifest.metrics)),
         dimensions=dimensions,
         time_dimensions=frozenset(time_dimensions),
+        metric_entities=metric_entities,
     )
 
 
@@ -270,12 +291,12 @@ def compile_sql(
             f"unknown metric{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
             f"known: {', '.join(layer.metrics)}"
         )
-    full_names = [layer.resolve_group_by(name) for name in group_by]
+    full_names = [layer.resolve_group_by(name, metrics) for name in group_by]
     columns = dict(zip(full_names, group_by, strict=True))
     orders = []
     for name in order_by or ():
         descending, bare = name.startswith("-"), name.lstrip("-")
-        full = bare if bare in metrics else layer.resolve_group_by(bare)
+        full = bare if bare in metrics else layer.resolve_group_by(bare, metrics)
         if full not in metrics and full not in full_names:
             raise MetricsError(
                 f"order by {bare!r}: it must be one of the metrics or group-bys queried"
@@ -288,7 +309,7 @@ def compile_sql(
     request = MetricFlowQueryRequest.create(
         metric_names=list(metrics),
         group_by_names=full_names,
-        where_constraints=[layer.where_clause(condition) for condition in where or ()] or None,
+        where_constraints=[layer.where_clause(c, metrics) for c in where or ()] or None,
         order_by_names=orders or None,
         limit=limit,
     )

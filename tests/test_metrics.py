@@ -92,6 +92,15 @@ LEGS: list[tuple[str, str, str, str, str, str, int, str | None, str | None, str]
     ("f", "c5", "leeds", "2026-01-31 23:30:00", "outbound", "answered", 45, None, None, "CC-200"),
 ]
 
+# (call, site, start UTC, direction, disposition, ring seconds, transferred): fct_calls
+CALLS: list[tuple[str, str, str, str, str, int, bool]] = [
+    ("c1", "london", "2026-01-10 10:00:00", "outbound", "answered", 5, True),
+    ("c2", "london", "2026-01-20 09:00:00", "outbound", "answered", 3, False),
+    ("c3", "london", "2026-02-03 12:00:00", "inbound", "answered", 10, False),
+    ("c4", "leeds", "2026-01-15 08:00:00", "outbound", "busy", 20, False),
+    ("c5", "leeds", "2026-01-31 23:30:00", "outbound", "answered", 7, False),
+]
+
 
 def _sql_text(value: str | None) -> str:
     return "null" if value is None else f"'{value}'"
@@ -104,10 +113,21 @@ def _statements() -> list[str]:
         f"{_sql_text(cost)}, 'GBP', {_sql_text(resale)}, '{centre}', 'Sales', 'Alice')"
         for leg, call, site, start, direction, disposition, seconds, cost, resale, centre in LEGS
     )
+    calls = ", ".join(
+        f"('acme', '{site}', 'sip', '{call}', '{start}', '{direction}', '{disposition}', {ring}, "
+        f"{str(transferred).lower()})"
+        for call, site, start, direction, disposition, ring, transferred in CALLS
+    )
     return [
         "create schema marts",
         f"create table marts.fct_call_legs ({_COLUMNS})",
         f"insert into marts.fct_call_legs values {rows}",
+        "create table marts.fct_calls (tenant_id text, site_id text, source_format text, "
+        "call_id text, call_started_at timestamp, direction text, disposition text, "
+        "ring_seconds integer, is_transferred boolean, first_extension text, "
+        "answering_extension text, costing_trunk text)",
+        "insert into marts.fct_calls (tenant_id, site_id, source_format, call_id, call_started_at, "
+        f"direction, disposition, ring_seconds, is_transferred) values {calls}",
     ]
 
 
@@ -281,6 +301,43 @@ def test_filters_order_and_limit_on_postgres(postgres_warehouse: Warehouse, mani
     _check_filters_and_order(postgres_warehouse, manifest)
 
 
+def _check_call_metrics(warehouse: Warehouse, manifest: Path) -> None:
+    # leg metrics (calls) and call metrics (fct_calls) in one query: site resolves to the
+    # call's site, which the legs reach through their call entity
+    rows = query_metrics(
+        ["calls", "transferred_calls", "average_time_to_answer_seconds"],
+        ["site"],
+        where=["direction=outbound"],
+        warehouse=warehouse,
+        manifest_path=manifest,
+    )
+    assert rows == [
+        {
+            "site": "leeds",
+            "calls": 2,
+            "transferred_calls": 0,
+            "average_time_to_answer_seconds": 7.0,
+        },
+        {
+            "site": "london",
+            "calls": 2,
+            "transferred_calls": 1,
+            "average_time_to_answer_seconds": 4.0,
+        },
+    ]
+
+
+def test_call_metrics_from_fct_calls_on_duckdb(duckdb_warehouse: Warehouse, manifest: Path) -> None:
+    _check_call_metrics(duckdb_warehouse, manifest)
+
+
+@pytest.mark.postgres
+def test_call_metrics_from_fct_calls_on_postgres(
+    postgres_warehouse: Warehouse, manifest: Path
+) -> None:
+    _check_call_metrics(postgres_warehouse, manifest)
+
+
 def test_a_total_without_group_by_adds_up_every_leg(
     duckdb_warehouse: Warehouse, manifest: Path
 ) -> None:
@@ -294,7 +351,12 @@ def test_a_total_without_group_by_adds_up_every_leg(
     ("metric_names", "group_by", "where", "message"),
     [
         (["costs"], ["site"], None, "unknown metric 'costs'; known: answer_rate"),
-        (["cost"], ["sight"], None, "unknown dimension 'sight'; known: cost_centre"),
+        (
+            ["cost"],
+            ["sight"],
+            None,
+            "unknown dimension 'sight'; known: answering_extension, call_started_at",
+        ),
         (["cost"], ["call_leg__nope"], None, "does not match any of the available group-by-items"),
         (["cost"], ["site"], ["site london"], "cannot read the filter 'site london'"),
         (["cost"], ["site"], ["colour=red"], "unknown dimension 'colour'"),
