@@ -20,9 +20,6 @@ classified as (
     select * from {{ ref('int_call_legs_classified') }}
 ),
 
-cards as (
-    select * from {{ ref('int_rate_cards_banded') }}
-),
 
 {% if is_incremental() %}
 stored as (
@@ -59,17 +56,19 @@ chargeable as (
     from to_rate
 ),
 
+-- The lookup joins name the table itself, not an import CTE: Postgres materializes a CTE that
+-- is referenced many times and then plans nested loops over it (minutes instead of seconds).
 matched as (
     select
         chargeable.*,
         {{ longest_prefix_pick('cost_card', 'prefix') }} as rated_prefix,
         {{ longest_prefix_pick('resale_card', 'prefix') }} as resale_prefix
     from chargeable
-    {{ longest_prefix_joins('cost_card', 'cards', 'chargeable.called_e164', keys=[
+    {{ longest_prefix_joins('cost_card', ref('int_rate_cards_banded'), 'chargeable.called_e164', keys=[
         ('version_id', "case when chargeable.is_billable then chargeable.rate_card_version end"),
         ('leg_band', 'chargeable.time_band'),
     ]) }}
-    {{ longest_prefix_joins('resale_card', 'cards', 'chargeable.called_e164', keys=[
+    {{ longest_prefix_joins('resale_card', ref('int_rate_cards_banded'), 'chargeable.called_e164', keys=[
         ('version_id', "case when chargeable.is_billable then chargeable.resale_card_version end"),
         ('leg_band', 'chargeable.resale_time_band'),
     ]) }}
@@ -91,11 +90,11 @@ priced_rows as (
         resale_row.subsequent_increment as resale_subsequent_increment,
         greatest(matched.duration_seconds, resale_row.minimum_seconds) as resale_billable_seconds
     from matched
-    left join cards as cost_row
+    left join {{ ref('int_rate_cards_banded') }} as cost_row
         on matched.rated_prefix = cost_row.prefix
         and matched.rate_card_version = cost_row.version_id
         and matched.time_band = cost_row.leg_band
-    left join cards as resale_row
+    left join {{ ref('int_rate_cards_banded') }} as resale_row
         on matched.resale_prefix = resale_row.prefix
         and matched.resale_card_version = resale_row.version_id
         and matched.resale_time_band = resale_row.leg_band

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized='table', post_hook="{{ analyze_relation(this) }}") }}
 -- The rate card resolved per leg band: for each version, band (peak, offpeak, weekend) and prefix,
 -- the one row that applies: the row for that band, else the row for `any`. The rating model then
 -- only needs the longest prefix among these rows (docs/design.md, "Rating rules"). A table, not a
