@@ -13,7 +13,9 @@ in input order, so occurrence counts are those the row parser's OccurrenceCounte
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -30,9 +32,6 @@ from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, json_default
 # Printable ASCII without '"' and '\': text that JSON writes verbatim and whose only whitespace
 # is the space, so Python's str.strip/split and polars' strip_chars/regex agree on it.
 PLAIN = r"^[ !#-\[\]-~]*$"
-# Whitespace of Python's str.split() (str.isspace) besides the space, plus other controls: a CSV
-# line holding none of these splits and strips the same way in Python and in polars.
-_NOT_PLAIN_CSV = "[\x00-\x1f\x7f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 KEY_PLACEHOLDER = "\x00deferred-record-key\x00"
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _LEG_COLUMNS = [name for name in LEG_SCHEMA.names if name != "source_format"]
@@ -80,16 +79,94 @@ def line_frame(data: bytes, encoding: str = "latin-1") -> pl.DataFrame:
     return frame.filter(pl.col("line").str.strip_chars(" \x00\r") != "")
 
 
-def csv_plain(line: pl.Expr) -> pl.Expr:
-    """True where a CSV line is a whole record the fast path may split: quoted fields
-    ("..." with "" inside) and bare fields without quotes, and no whitespace but spaces."""
-    field = r'(?:"(?:[^"]|"")*"|[^",]*)'
-    return line.str.contains(f"^{field}(?:,{field})*$") & ~line.str.contains(_NOT_PLAIN_CSV)
+# One CSV field of printable ASCII: quoted ("" inside) or bare (no quote, no comma).
+_CSV_FIELD = r'(?:"(?:[\x20\x21\x23-\x7e]|"")*"|[\x20\x21\x23-\x2b\x2d-\x7e]*)'
+_CSV_BLANK = r'^(?:"[ ]*"|[ ]*)(?:,(?:"[ ]*"|[ ]*))*$'
+CsvRecord = tuple[int, str, list[str]]  # first line number, raw text, fields
 
 
-def csv_field_count(line: pl.Expr) -> pl.Expr:
-    """Fields on a `csv_plain` line: the commas outside quoted fields, plus one."""
-    return line.str.replace_all(r'"(?:[^"]|"")*"', "").str.count_matches(",") + 1
+def csv_fits(line: pl.Expr, count: int) -> pl.Expr:
+    """True where a plain CSV line has exactly `count` fields."""
+    return line.str.contains(f"^{_CSV_FIELD}(?:,{_CSV_FIELD}){{{count - 1}}}$")
+
+
+def csv_field_count(line: str) -> int:
+    """Fields of one plain CSV line."""
+    return len(next(csv.reader([line + "\n"], strict=False)))
+
+
+def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
+    """`asterisk.csv_records` in two parts: plain one-line records as a frame (`_order`, `line`)
+    for the fast path, and every other record as csv_records gives it (read by the csv module;
+    "\x00csv error: ..." as the only field of an unreadable one).
+
+    A plain line is printable ASCII of quoted ("" inside) and bare fields. A record boundary is
+    certain before a plain line only while every line before it was read whole, so the csv
+    module reads from each other line until its record ends, then plain lines resume.
+    """
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    physical = text.split("\n")
+    if physical[-1] == "":
+        physical.pop()
+    frame = pl.DataFrame({"line": pl.Series("line", physical, dtype=pl.String)})
+    frame = frame.with_row_index("_order", offset=1).with_columns(
+        pl.col("_order").cast(pl.Int64), pl.col("line").str.strip_suffix("\r")
+    )
+    line = pl.col("line")
+    frame = frame.with_columns(_plain=line.str.contains(f"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$"))
+    others = frame.filter(~pl.col("_plain"))["_order"].to_list()
+    records: list[CsvRecord] = []
+    consumed: list[int] = []
+    end = 0  # lines before this index (0-based) are read
+    for number in others:
+        start = number - 1
+        if start < end:
+            continue
+        reader = csv.reader((physical[i] + "\n" for i in range(start, len(physical))), strict=False)
+        try:
+            fields = next(reader)
+            error = None
+        except csv.Error as problem:
+            fields, error = [], problem
+        end = start + reader.line_num
+        consumed.extend(range(start + 1, end + 1))
+        raw = "".join(physical[i] + "\n" for i in range(start, end)).rstrip("\r\n")
+        if error is not None:
+            records.append((number, raw, [f"\x00csv error: {error}"]))
+        elif fields and any(field.strip() for field in fields):
+            records.append((number, raw, fields))
+    keep = pl.col("_plain") & ~line.str.contains(_CSV_BLANK)
+    if consumed:
+        keep = keep & ~pl.col("_order").is_in(consumed)
+    return frame.filter(keep).select("_order", "line"), records
+
+
+def csv_columns(lines: pl.Series, count: int) -> pl.DataFrame | None:
+    """The fields of plain CSV lines of `count` fields each as String columns c0, c1, ...,
+    or None if the CSV reader does not give one row per line (the caller then goes slow)."""
+    names = [f"c{i}" for i in range(count)]
+    if lines.is_empty():
+        return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
+    body = "\n".join(lines.to_list()).encode() + b"\n"
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(body),
+            has_header=False,
+            new_columns=names,
+            infer_schema=False,
+            quote_char='"',
+            truncate_ragged_lines=False,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != len(lines) or frame.width != count:
+        return None
+    return frame.with_columns(pl.all().fill_null(""))
+
+
+def json_safe(text: pl.Expr) -> pl.Expr:
+    """True where JSON writes the text verbatim between quotes (printable ASCII, no " or \\)."""
+    return text.str.contains(PLAIN)
 
 
 def digits(expr: pl.Expr) -> pl.Expr:
@@ -211,6 +288,17 @@ def _slow_leg_frame(slow: SlowRows) -> pl.DataFrame:
     )
 
 
+_INT_FIELDS = ("started", "answered", "ended", "ring_seconds", "duration_seconds")
+
+
+def no_fast_rows() -> pl.DataFrame:
+    """The fast-row frame `finish` takes, empty (all records went to the row parser)."""
+    schema: dict[str, Any] = {"_order": pl.Int64, "_key_due": pl.Boolean, "_norm": pl.String}
+    for name in ROW_FIELDS:
+        schema[name] = pl.Int64 if name in _INT_FIELDS else pl.String
+    return pl.DataFrame(schema=schema)
+
+
 def finish(
     source_format: str, fast: pl.DataFrame, slow: SlowRows, file_name: str | None
 ) -> ParsedTables:
@@ -304,16 +392,17 @@ def run_slow(
     records: Sequence[tuple[int, str]],
     row: Any,
     file_name: str | None,
-    slow: SlowRows | None = None,
+    numbered: bool = False,
 ) -> SlowRows:
-    """The row parser over (line number, raw) records: `row(raw, keys)` returns a LegRow or
-    raises ValueError (a reject), exactly as in the format's `_rows`."""
-    slow = slow if slow is not None else SlowRows()
+    """The row parser over (line number, raw) records: `row(raw, keys)` (or, `numbered`,
+    `row(number, raw, keys)`) returns a LegRow or raises ValueError (a reject), exactly as in
+    the format's `_rows`."""
+    slow = SlowRows()
     for order, raw in records:
         keys = DeferredKeys()
         item: LegRow | Rejected
         try:
-            item = row(raw, keys)
+            item = row(order, raw, keys) if numbered else row(raw, keys)
         except ValueError as error:
             item = Rejected(source_format, KEY_PLACEHOLDER, str(error), raw, order, file_name)  # type: ignore[arg-type]
             keys.needed = True

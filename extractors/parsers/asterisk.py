@@ -24,15 +24,36 @@ from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any, Final
 
+import polars as pl
+
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
+from ._bulk import (
+    csv_columns,
+    csv_field_count,
+    csv_fits,
+    csv_split,
+    digits,
+    epoch_seconds,
+    finish,
+    json_bool,
+    json_object,
+    json_safe,
+    json_string,
+    no_fast_rows,
+    normalised,
+    present,
+    run_slow,
+    utc_offsets,
+    valid_date,
+)
+from ._bulk import direction_by_length as direction_by_length_expr
 from ._localtime import (
     LegRow,
     LocalClock,
     direction_by_length,
     items_from_rows,
-    tables_from_rows,
 )
 from .tables import ParsedTables
 
@@ -165,9 +186,284 @@ def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
 
 
 def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
-    """The bulk path: the same rows as `parse`, collected straight into Arrow tables."""
+    """The bulk path: the legs and rejects of `parse` as Arrow tables, vectorised.
+
+    Plain one-line rows are split by polars' CSV reader and mapped by expressions; the rest
+    (rejects, multi-line or odd quoting, non-ASCII text, DST transition hours) go through the
+    row parser, so `parse` and `parse_table` give the same records.
+
+    Raises:
+        ValueError: the options are invalid (before any row is read).
+    """
     options = _Options(ctx.options, ctx.trunk_devices)
-    return tables_from_rows(FORMAT, _rows(data, ctx, options), ctx.file_name)
+    clock = LocalClock(ctx.timezone)
+    plain, others = csv_split(data)
+    columns, first = options.columns, 0
+    if columns is None:  # the first readable row with a known field count decides
+        counts = iter(zip(plain["_order"], plain["line"], strict=True))
+        known = next(
+            (
+                (order, count)
+                for order, line in counts
+                if (count := csv_field_count(line)) in _BY_COUNT
+            ),
+            None,
+        )
+        candidates = [known] if known else []
+        candidates += [
+            (number, len(fields))
+            for number, _, fields in others
+            if len(fields) in _BY_COUNT and not fields[0].startswith("\x00csv error")
+        ][:1]
+        if candidates:
+            first, count = min(candidates)
+            columns = _BY_COUNT[count]
+    values = None
+    if columns is not None:
+        plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
+        fits = plain.filter(pl.col("_fits"))
+        values = csv_columns(fits["line"], len(columns))
+    fast: pl.DataFrame | None = None
+    if values is None or columns is None:
+        slow_plain = plain.select("_order", "line")
+    else:
+        named = {name: f"c{index}" for index, name in enumerate(columns)}  # a repeat: the last
+        fast = pl.concat(
+            [fits, values.select(pl.col(c).alias(f"f:{name}") for name, c in named.items())],
+            how="horizontal",
+        )
+        fast = _fast_columns(fast.lazy(), options, clock).collect()
+        slow_plain = pl.concat(
+            [
+                plain.filter(~pl.col("_fits")).select("_order", "line"),
+                fast.filter(~pl.col("_ok")).select("_order", "line"),
+            ]
+        )
+        fast = fast.filter(pl.col("_ok"))
+    records = others + [
+        (order, line, next(csv.reader([line + "\n"], strict=False)))
+        for order, line in zip(slow_plain["_order"], slow_plain["line"], strict=True)
+    ]
+    fields_of = {number: fields for number, _, fields in records}
+
+    def row(number: int, raw: str, keys: Any) -> LegRow:
+        fields = fields_of[number]
+        layout = _layout(fields, columns if number >= first else options.columns)
+        return _row(dict(zip(layout, fields, strict=True)), raw, options, clock, keys)
+
+    slow = run_slow(
+        FORMAT,
+        sorted((number, raw) for number, raw, _ in records),
+        row,
+        ctx.file_name,
+        numbered=True,
+    )
+    legs = no_fast_rows() if fast is None else _fast_legs(fast.lazy(), options).collect()
+    return finish(FORMAT, legs, slow, ctx.file_name)
+
+
+_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+
+
+def _local_expr(text: pl.Expr) -> pl.Expr:
+    """Local epoch seconds of a 'YYYY-MM-DD HH:MM:SS' text, null unless it is a valid one."""
+    year, month, day = (
+        text.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2))
+    )
+    hour, minute, second = (text.str.slice(a, 2).cast(pl.Int64, strict=False) for a in (11, 14, 17))
+    ok = (
+        text.str.contains(_STAMP)
+        & valid_date(year, month, day)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
+    return pl.when(ok).then(epoch_seconds(year, month, day, hour, minute, second))
+
+
+def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> pl.LazyFrame:
+    """Times, disposition and billsec of the plain rows, `_ok` where no row parser is needed."""
+    col = pl.col
+    names = frame.collect_schema().names()
+    disposition = (
+        col("f:disposition")
+        .str.strip_chars(" ")
+        .replace_strict(_DISPOSITIONS, default=None, return_dtype=pl.String)
+    )
+    answer = col("f:answer") if "f:answer" in names else pl.lit("")
+    frame = frame.with_columns(
+        _start=_local_expr(col("f:start")),
+        _end=_local_expr(col("f:end")),
+        _answer=_local_expr(answer),
+        _disposition=disposition,
+        _billsec=digits(col("f:billsec").str.strip_chars(" ")),
+    )
+    if not options.utc:  # the offsets need the times' values: compute them once here
+        frame = frame.collect().lazy()
+    answered = col("_disposition") == "answered"
+    if options.utc:
+        starts, ends, answers = col("_start"), col("_end"), col("_answer")
+    else:
+        times = frame.select("_start", "_end", "_answer").collect()
+        offsets = {name: utc_offsets(times[name], clock) for name in times.columns}
+        frame = frame.with_columns(
+            _start_offset=offsets["_start"],
+            _end_offset=offsets["_end"],
+            _answer_offset=offsets["_answer"],
+        )
+        starts = col("_start") - col("_start_offset")
+        ends = col("_end") - col("_end_offset")
+        answers = col("_answer") - col("_answer_offset")
+    frame = frame.with_columns(started=starts, ended=ends, answered=pl.when(answered).then(answers))
+    ok = (
+        col("_disposition").is_not_null()
+        & col("started").is_not_null()
+        & col("ended").is_not_null()
+        & (col("ended") >= col("started"))
+        & col("_billsec").is_not_null()
+        & (
+            ~answered
+            | (
+                col("answered").is_not_null()
+                & col("answered").is_between(col("started"), col("ended"))
+            )
+        )
+    )
+    if "f:dcontext" in names:
+        ok = ok & json_safe(col("f:dcontext"))
+    return frame.with_columns(_ok=ok.fill_null(False))
+
+
+def _peer(channel: pl.Expr) -> pl.Expr:
+    """`peer()` as an expression: after the first '/', before the first ';', without a '-hex'
+    tail; for Local/ channels also before the first '@'."""
+    name = channel.str.extract(r"^(?:[^/]*/)?([^;]*?)(?:-[0-9a-fA-F]+)?(?:;.*)?$", 1)
+    return (
+        pl.when(channel.str.starts_with("Local/"))
+        .then(name.str.replace("@.*$", ""))
+        .otherwise(name)
+    )
+
+
+def _fast_legs(frame: pl.LazyFrame, options: _Options) -> pl.LazyFrame:
+    """The LegRow columns of the fast rows (the mapping of `_row`, as expressions)."""
+    col = pl.col
+    names = frame.collect_schema().names()
+
+    def get(name: str) -> pl.Expr:  # r.get(name, "")
+        return col(f"f:{name}") if f"f:{name}" in names else pl.lit("", dtype=pl.String)
+
+    channel, dstchannel = get("channel"), get("dstchannel")
+    trunks = sorted(options.trunks)
+    # dialled_via_trunk: the first Dial target TECH/rest, rest being num@trunk or trunk/num.
+    target = get("lastdata").str.replace("[,&].*$", "")
+    frame = frame.with_columns(
+        _caller_peer=_peer(channel),
+        _callee_peer=_peer(dstchannel),
+        _target=target.str.extract_groups("^(?P<tech>[^/]*)/(?P<rest>.*)$"),
+    ).unnest("_target")
+    tech, rest = col("tech"), col("rest")
+    frame = frame.with_columns(
+        _usable=(rest != "") & (tech != "Local"),
+        _at=rest.str.extract_groups("^(?P<at_number>[^@]*)@(?P<at_trunk>.*)$"),
+        _slash=rest.str.extract_groups("^(?P<slash_trunk>[^/]*)/(?P<slash_number>.*)$"),
+    ).unnest("_at", "_slash")
+    usable, at_number = col("_usable"), col("at_number")
+    via_at = usable & at_number.is_not_null() & (at_number != "")
+    via_slash = (
+        usable
+        & at_number.is_null()
+        & col("slash_trunk").is_not_null()
+        & (col("slash_trunk").is_in(trunks) | col("slash_number").str.contains("^[0-9]+$"))
+    )
+    frame = frame.with_columns(
+        _via=(via_at | via_slash).fill_null(False),
+        _via_number=pl.when(via_at).then(at_number).when(via_slash).then(col("slash_number")),
+        _via_trunk=pl.when(via_at).then(col("at_trunk")).when(via_slash).then(col("slash_trunk")),
+    )
+    caller_peer, callee_peer = col("_caller_peer"), col("_callee_peer")
+    src, dst = present(get("src")), present(get("dst"))
+    frame = frame.with_columns(
+        _inbound=caller_peer.is_in(trunks)
+        | get("dcontext").is_in(sorted(options.inbound_contexts)),
+        _callee_trunk=callee_peer.is_in(trunks),
+    )
+    frame = frame.with_columns(_outbound=~col("_inbound") & (col("_callee_trunk") | col("_via")))
+    inbound, outbound = col("_inbound"), col("_outbound")
+    internal = ~inbound & ~outbound & (channel != "") & (dstchannel != "")
+    direction = (
+        pl.when(inbound)
+        .then(pl.lit("inbound"))
+        .when(outbound)
+        .then(pl.lit("outbound"))
+        .when(internal)
+        .then(pl.lit("internal"))
+        .otherwise(direction_by_length_expr(src, dst, options.extension_digits))
+    )
+    frame = frame.with_columns(direction=direction, _src=src, _dst=dst)
+    direction, src, dst = col("direction"), col("_src"), col("_dst")
+    called = (
+        pl.when(direction == "outbound").then(pl.coalesce(col("_via_number"), dst)).otherwise(dst)
+    )
+    extension = (
+        pl.when(direction == "outbound")
+        .then(pl.coalesce(present(caller_peer), src))
+        .when(direction == "inbound")
+        .then(present(callee_peer))
+        .otherwise(pl.coalesce(present(caller_peer), src))
+    )
+    trunk = (
+        pl.when(inbound)
+        .then(present(caller_peer))
+        .when(outbound)
+        .then(pl.when(col("_callee_trunk")).then(callee_peer).otherwise(col("_via_trunk")))
+    )
+    role = (
+        pl.when(channel.str.starts_with("Local/") | dstchannel.str.starts_with("Local/"))
+        .then(pl.lit("local_channel"))
+        .when(
+            (dst == "h").fill_null(False)
+            | ((dstchannel == "") & get("lastapp").is_in(["Hangup", ""]))
+        )
+        .then(pl.lit("post_dial"))
+        .otherwise(pl.lit("call"))
+    )
+    uniqueid, sequence = get("uniqueid"), get("sequence")
+    natural = (uniqueid != "") & (sequence != "")
+    record_id = pl.when(natural).then(pl.format("{}:{}", uniqueid, sequence))
+    answered = col("answered")
+    frame = frame.with_columns(_role=role)
+    extra = json_object(
+        {
+            "leg_role": json_string(col("_role")),
+            "billable": json_bool(col("_role") == "call"),
+            "dcontext": pl.when(get("dcontext") != "").then(json_string(get("dcontext"))),
+        }
+    )
+    return frame.select(
+        "_order",
+        (~natural).alias("_key_due"),
+        pl.when(~natural).then(normalised(col("line"))).alias("_norm"),
+        record_id.alias("source_record_id"),
+        pl.coalesce(present(get("linkedid")), present(uniqueid), record_id).alias("call_id"),
+        "started",
+        "answered",
+        "ended",
+        (pl.coalesce(answered, col("ended")) - col("started")).alias("ring_seconds"),
+        pl.when(answered.is_not_null())
+        .then(col("_billsec"))
+        .otherwise(0)
+        .alias("duration_seconds"),
+        "direction",
+        col("_disposition").alias("disposition"),
+        src.alias("calling_number"),
+        present(called).alias("called_number"),
+        present(extension).alias("extension"),
+        trunk.alias("trunk"),
+        present(get("accountcode")).alias("account_code"),
+        col("line").alias("raw"),
+        extra.alias("extra"),
+    )
 
 
 def csv_records(data: bytes) -> Iterator[tuple[int, str, list[str]]]:
@@ -271,22 +567,26 @@ def _rows(data: bytes, ctx: ParseContext, options: _Options) -> Iterator[LegRow 
     columns = options.columns
     for number, raw, fields in csv_records(data):
         try:
-            if fields[0].startswith("\x00csv error"):
-                raise ValueError(fields[0][1:])
-            if columns is None:
-                if len(fields) not in _BY_COUNT:
-                    raise ValueError(
-                        f"row has {len(fields)} fields; cdr_csv writes 16 to 21 (set the "
-                        "loguniqueid/loguserfield/newcdrcolumns options or `fields`)"
-                    )
-                columns = _BY_COUNT[len(fields)]
-            if len(fields) != len(columns):
-                raise ValueError(
-                    f"row has {len(fields)} fields, the configured layout has {len(columns)}"
-                )
+            columns = _layout(fields, columns)
             yield _row(dict(zip(columns, fields, strict=True)), raw, options, clock, keys)
         except ValueError as error:
             yield Rejected(FORMAT, keys.key(raw), str(error), raw, number, ctx.file_name)
+
+
+def _layout(fields: list[str], columns: list[str] | None) -> list[str]:
+    """The columns of a record: the layout so far, else the one its field count implies."""
+    if fields[0].startswith("\x00csv error"):
+        raise ValueError(fields[0][1:])
+    if columns is None:
+        if len(fields) not in _BY_COUNT:
+            raise ValueError(
+                f"row has {len(fields)} fields; cdr_csv writes 16 to 21 (set the "
+                "loguniqueid/loguserfield/newcdrcolumns options or `fields`)"
+            )
+        columns = _BY_COUNT[len(fields)]
+    if len(fields) != len(columns):
+        raise ValueError(f"row has {len(fields)} fields, the configured layout has {len(columns)}")
+    return columns
 
 
 def _row(

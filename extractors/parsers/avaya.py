@@ -288,7 +288,7 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     layout = Layout(ctx.options)
     clock = LocalClock(ctx.timezone)
     local_now, now_packed = local_now_parts(clock, ctx.now)
-    frame = _fast_columns(line_frame(data), layout, local_now, now_packed)
+    frame = _fast_columns(line_frame(data).lazy(), layout, local_now, now_packed).collect()
     frame = frame.with_columns(_offset=utc_offsets(frame["_local"], clock))
     frame = frame.with_columns(pl.col("_ok") & pl.col("_offset").is_not_null())
     fast, slow_lines = frame.filter(pl.col("_ok")), frame.filter(~pl.col("_ok"))
@@ -298,12 +298,12 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
         lambda line, keys: _row(line, layout, clock, local_now, keys),
         ctx.file_name,
     )
-    return finish(FORMAT, _fast_legs(fast, layout), slow, ctx.file_name)
+    return finish(FORMAT, _fast_legs(fast.lazy(), layout).collect(), slow, ctx.file_name)
 
 
 def _fast_columns(
-    frame: pl.DataFrame, layout: Layout, local_now: datetime, now_packed: int
-) -> pl.DataFrame:
+    frame: pl.LazyFrame, layout: Layout, local_now: datetime, now_packed: int
+) -> pl.LazyFrame:
     """Each item's stripped value, the end time's fields, `_ok` where no row parser is needed."""
     line = pl.col("line")
     length = line.str.len_chars()
@@ -403,7 +403,7 @@ def _fast_columns(
     )
 
 
-def _fast_legs(frame: pl.DataFrame, layout: Layout) -> pl.DataFrame:
+def _fast_legs(frame: pl.LazyFrame, layout: Layout) -> pl.LazyFrame:
     """The LegRow columns of the fast records (the mapping of `_row`, as expressions)."""
 
     def value(name: str) -> pl.Expr:  # `values.get(name) or None`

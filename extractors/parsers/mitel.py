@@ -108,7 +108,7 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     clock = LocalClock(ctx.timezone)
     local_now, now_packed = local_now_parts(clock, ctx.now)
     frame = line_frame(data)
-    frame = _fast_columns(frame, local_now.year, now_packed)
+    frame = _fast_columns(frame.lazy(), local_now.year, now_packed).collect()
     if options.meter_pulses or options.clock == "12":  # rare settings: the row parser only
         frame = frame.with_columns(_ok=pl.lit(False), _local=pl.lit(None, dtype=pl.Int64))
     frame = frame.with_columns(_offset=utc_offsets(frame["_local"], clock))
@@ -120,10 +120,10 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
         lambda line, keys: _row(line, options, clock, local_now, keys),
         ctx.file_name,
     )
-    return finish(FORMAT, _fast_legs(fast), slow, ctx.file_name)
+    return finish(FORMAT, _fast_legs(fast.lazy()).collect(), slow, ctx.file_name)
 
 
-def _fast_columns(frame: pl.DataFrame, this_year: int, now_packed: int) -> pl.DataFrame:
+def _fast_columns(frame: pl.LazyFrame, this_year: int, now_packed: int) -> pl.LazyFrame:
     """Fields of the records the fast regex matches, `_ok` where they need no row parser."""
     line = pl.col("line")
     trimmed = (line.str.slice(2, 1) == "/") & (line.str.slice(3, 1) != "/")
@@ -174,7 +174,7 @@ def _fast_columns(frame: pl.DataFrame, this_year: int, now_packed: int) -> pl.Da
     return frame.with_columns(_ok=ok, _local=pl.when(ok).then(local))
 
 
-def _fast_legs(frame: pl.DataFrame) -> pl.DataFrame:
+def _fast_legs(frame: pl.LazyFrame) -> pl.LazyFrame:
     """The LegRow columns of the fast records (the mapping of `_row`, as expressions)."""
     stripped = {
         name: pl.col(name).str.strip_chars(" ")
