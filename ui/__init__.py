@@ -1,0 +1,1 @@
+"""The Streamlit board (`callmeter board`): reads everything through the API."""
