@@ -22,7 +22,9 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -410,15 +412,18 @@ def _parse_columns(data: bytes, fields: tuple[str, ...], ctx: ParseContext) -> P
         if name not in columns.columns:
             columns = columns.with_columns(pl.lit("", dtype=pl.String).alias(name))
     values = pl.concat([shaped.select("line_number", "line", "_index"), columns], how="horizontal")
-    values = values.with_columns(_times(ctx)).with_columns(_plain().alias("_plain"))
+    values = _with_times(values, ctx.timezone).with_columns(_plain().alias("_plain"))
     plain = values.filter(pl.col("_plain"))
     legs = plain.select(_column_legs(ctx))
     # Everything else, in line order, through the row parser (one shared key counter).
-    plain_lines = set(plain["line_number"].to_list())
-    others = [
+    rest = frame.filter(
+        ~pl.col("line_number").is_in(plain["line_number"].implode())
+        & (pl.col("line").str.strip_chars() != "")
+    )
+    others = [  # text.strip(): Python's idea of a blank line, as in _lines()
         (number, text if utf8 else None, text)
-        for number, text, utf8 in frame.select("line_number", "line", "utf8").iter_rows()
-        if number not in plain_lines and text.strip()
+        for number, text, utf8 in rest.select("line_number", "line", "utf8").iter_rows()
+        if text.strip()
     ]
     keys = OccurrenceCounter()
     mapper = _Mapper(fields, ctx)
@@ -474,17 +479,57 @@ def _external_expr(name: str) -> pl.Expr:
     return pl.when(kind == "").then(None).otherwise(normal.is_in(sorted(_EXTERNAL_TYPES)))
 
 
-def _times(ctx: ParseContext) -> list[pl.Expr]:
-    """Local times to UTC epoch seconds; null where the text or the local time is not plain."""
-    zone = ctx.timezone.key
-    exprs = []
-    for name in ("time-start", "time-answered", "time-end"):
-        text = pl.col(name)
-        local = text.str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S", strict=False)
-        utc = local.dt.replace_time_zone(zone, ambiguous="null", non_existent="null")
-        plain = text.str.contains(_PLAIN_TIME)
-        exprs.append(pl.when(plain).then(utc.dt.epoch("s")).alias(f"_{name}"))
-    return exprs
+_TIME_FIELDS = ("time-start", "time-answered", "time-end")
+
+
+def _with_times(values: pl.DataFrame, zone: ZoneInfo) -> pl.DataFrame:
+    """Local times to UTC epoch seconds (`_time-start`, ...); null where the text is not plain
+    or its local hour holds a DST change (those rows go to the row parser).
+
+    The UTC offset is looked up once per distinct local hour with zoneinfo, as LocalClock does,
+    so both paths use the same zone data.
+    """
+    naive = values.select(
+        pl.when(pl.col(name).str.contains(_PLAIN_TIME))
+        .then(
+            pl.col(name)
+            .str.strptime(pl.Datetime("us"), "%Y/%m/%d %H:%M:%S", strict=False)
+            .dt.epoch("s")
+        )
+        .alias(name)
+        for name in _TIME_FIELDS
+    )
+    hours = pl.concat([naive[name] for name in _TIME_FIELDS]).drop_nulls() // 3600
+    keys = hours.unique().to_list()
+    offsets = [_hour_offset(hour, zone) for hour in keys]
+    mapping = pl.DataFrame(
+        {"_hour": keys, "_offset": offsets}, schema={"_hour": pl.Int64, "_offset": pl.Int64}
+    )
+    local_offset = {
+        name: (pl.col(name) // 3600).replace_strict(
+            mapping["_hour"], mapping["_offset"], default=None, return_dtype=pl.Int64
+        )
+        for name in _TIME_FIELDS
+    }
+    utc = naive.select(
+        (pl.col(name) - local_offset[name]).alias(f"_{name}") for name in _TIME_FIELDS
+    )
+    return pl.concat([values, utc], how="horizontal")
+
+
+def _hour_offset(hour: int, zone: ZoneInfo) -> int | None:
+    """The UTC offset (s) of one local hour (hours since 1970-01-01 local), or None when a DST
+    change falls in it or the hour cannot be a datetime."""
+    try:
+        start = datetime(1970, 1, 1) + timedelta(hours=hour)
+    except OverflowError:
+        return None
+    offsets = set()
+    for moment in (start, start + timedelta(minutes=59, seconds=59)):
+        for fold in (0, 1):
+            offset = moment.replace(tzinfo=zone, fold=fold).utcoffset()
+            offsets.add(int(offset.total_seconds()) if offset is not None else 0)
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def _plain() -> pl.Expr:
