@@ -154,7 +154,7 @@ def load_semantic_layer(path: Path | None = None) -> SemanticLayer:
 
     Args:
         path: semantic_manifest.json; default dbt_project/target/ (`callmeter build` writes it;
-            when it is missing, `dbt parse` runs first).
+            when it is missing or older than _semantic_models.yml, `dbt parse` runs first).
 
     Returns:
         The semantic layer.
@@ -163,11 +163,19 @@ def load_semantic_layer(path: Path | None = None) -> SemanticLayer:
         MetricsError: the manifest is missing and dbt parse could not write it.
     """
     path = path or semantic_manifest_path()
-    if not path.exists() and path == semantic_manifest_path():
+    if path == semantic_manifest_path() and _stale(path):
         _dbt_parse()
     if not path.exists():
         raise MetricsError(f"no semantic manifest at {path}: run `callmeter build` first")
     return _load(path, path.stat().st_mtime_ns)
+
+
+def _stale(path: Path) -> bool:
+    """Missing, or older than the semantic-layer YAML it was parsed from."""
+    if not path.exists():
+        return True
+    sources = (DBT_PROJECT_DIR / "models" / "marts").glob("_*semantic*.yml")
+    return any(source.stat().st_mtime > path.stat().st_mtime for source in sources)
 
 
 def _dbt_parse() -> None:
@@ -184,7 +192,8 @@ def _dbt_parse() -> None:
 @functools.lru_cache(maxsize=4)
 def _load(path: Path, mtime_ns: int) -> SemanticLayer:
     del mtime_ns  # part of the cache key only: a new parse reloads
-    from metricflow_semantic_interfaces.type_enums import DimensionType, EntityType
+    from metricflow_semantic_interfaces.type_enums.dimension_type import DimensionType
+    from metricflow_semantic_interfaces.type_enums.entity_type import EntityType
     from metricflow_semantics.model.dbt_manifest_parser import (
         parse_manifest_from_dbt_generated_manifest,
     )
@@ -236,7 +245,9 @@ class _CompileOnlyClient:
         from metricflow.protocols.sql_client import SqlEngine
         from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
         from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
+        from metricflow.sql.render.sql_plan_renderer import SqlPlanRenderer
 
+        self.sql_plan_renderer: SqlPlanRenderer
         if kind == "duckdb":
             self.sql_engine_type, self.sql_plan_renderer = SqlEngine.DUCKDB, DuckDbSqlPlanRenderer()
         else:
