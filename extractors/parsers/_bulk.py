@@ -300,13 +300,18 @@ def no_fast_rows() -> pl.DataFrame:
 
 
 def finish(
-    source_format: str, fast: pl.DataFrame, slow: SlowRows, file_name: str | None
+    source_format: str,
+    fast: pl.DataFrame,
+    slow: SlowRows,
+    file_name: str | None,
+    call_id_map: dict[str, str] | None = None,
 ) -> ParsedTables:
     """Fast and slow rows as one ParsedTables in input order, with record keys assigned.
 
     `fast` holds `_order`, `_key_due`, `_norm` (the normalised raw where a key is due) and the
     LegRow columns by ROW_FIELDS name, times as epoch seconds, `extra` as JSON text; a null
-    `source_record_id` takes the record key, a null `call_id` the record id.
+    `source_record_id` takes the record key, a null `call_id` the record id; `call_id_map`
+    then replaces call ids (FreeSWITCH: a B-leg's uuid by its A-leg's).
     """
     names = ["_order", "_key_due", "_norm", *ROW_FIELDS]
     slow_legs = _slow_leg_frame(slow)
@@ -348,7 +353,11 @@ def finish(
         legs.select(
             pl.lit(source_format, dtype=pl.String).alias("source_format"),
             record_id.alias("source_record_id"),
-            pl.coalesce(pl.col("call_id"), record_id).alias("call_id"),
+            (
+                pl.coalesce(pl.col("call_id"), record_id).replace(call_id_map)
+                if call_id_map
+                else pl.coalesce(pl.col("call_id"), record_id)
+            ).alias("call_id"),
             (pl.col("started") * 1_000_000).cast(ts).alias("started_at"),
             (pl.col("answered") * 1_000_000).cast(ts).alias("answered_at"),
             (pl.col("ended") * 1_000_000).cast(ts).alias("ended_at"),
@@ -430,3 +439,22 @@ def direction_by_length(calling: pl.Expr, called: pl.Expr, extension_digits: int
 def present(expr: pl.Expr) -> pl.Expr:
     """`value or None` for text: "" becomes null."""
     return pl.when(expr != "").then(expr)
+
+
+_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
+
+
+def local_stamp(text: pl.Expr) -> pl.Expr:
+    """Local epoch seconds of a 'YYYY-MM-DD HH:MM:SS' text, null unless it is a valid one."""
+    year, month, day = (
+        text.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2))
+    )
+    hour, minute, second = (text.str.slice(a, 2).cast(pl.Int64, strict=False) for a in (11, 14, 17))
+    ok = (
+        text.str.contains(_STAMP)
+        & valid_date(year, month, day)
+        & (hour <= 23)
+        & (minute <= 59)
+        & (second <= 59)
+    )
+    return pl.when(ok).then(epoch_seconds(year, month, day, hour, minute, second))

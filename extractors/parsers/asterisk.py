@@ -35,18 +35,17 @@ from ._bulk import (
     csv_fits,
     csv_split,
     digits,
-    epoch_seconds,
     finish,
     json_bool,
     json_object,
     json_safe,
     json_string,
+    local_stamp,
     no_fast_rows,
     normalised,
     present,
     run_slow,
     utc_offsets,
-    valid_date,
 )
 from ._bulk import direction_by_length as direction_by_length_expr
 from ._localtime import (
@@ -262,25 +261,6 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     return finish(FORMAT, legs, slow, ctx.file_name)
 
 
-_STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
-
-
-def _local_expr(text: pl.Expr) -> pl.Expr:
-    """Local epoch seconds of a 'YYYY-MM-DD HH:MM:SS' text, null unless it is a valid one."""
-    year, month, day = (
-        text.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2))
-    )
-    hour, minute, second = (text.str.slice(a, 2).cast(pl.Int64, strict=False) for a in (11, 14, 17))
-    ok = (
-        text.str.contains(_STAMP)
-        & valid_date(year, month, day)
-        & (hour <= 23)
-        & (minute <= 59)
-        & (second <= 59)
-    )
-    return pl.when(ok).then(epoch_seconds(year, month, day, hour, minute, second))
-
-
 def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> pl.LazyFrame:
     """Times, disposition and billsec of the plain rows, `_ok` where no row parser is needed."""
     col = pl.col
@@ -292,9 +272,9 @@ def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> 
     )
     answer = col("f:answer") if "f:answer" in names else pl.lit("")
     frame = frame.with_columns(
-        _start=_local_expr(col("f:start")),
-        _end=_local_expr(col("f:end")),
-        _answer=_local_expr(answer),
+        _start=local_stamp(col("f:start")),
+        _end=local_stamp(col("f:end")),
+        _answer=local_stamp(answer),
         _disposition=disposition,
         _billsec=digits(col("f:billsec").str.strip_chars(" ")),
     )

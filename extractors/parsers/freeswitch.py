@@ -17,14 +17,34 @@ Options (`formats: {freeswitch: {...}}` in callmeter.yaml):
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
+import polars as pl
+
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
-from ._localtime import LegRow, LocalClock, direction_by_length, items_from_rows, tables_from_rows
+from ._bulk import (
+    csv_columns,
+    csv_fits,
+    csv_split,
+    digits,
+    finish,
+    json_object,
+    json_safe,
+    json_string,
+    local_stamp,
+    no_fast_rows,
+    normalised,
+    present,
+    run_slow,
+    utc_offsets,
+)
+from ._bulk import direction_by_length as direction_by_length_expr
+from ._localtime import LegRow, LocalClock, direction_by_length, items_from_rows
 from .asterisk import csv_records
 from .tables import ParsedTables
 
@@ -106,8 +126,229 @@ def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
 
 
 def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
-    """The bulk path: the same rows as `parse`, collected straight into Arrow tables."""
-    return tables_from_rows(FORMAT, _rows(data, ctx, _Options(ctx.options)), ctx.file_name)
+    """The bulk path: the legs and rejects of `parse` as Arrow tables, vectorised.
+
+    Plain one-line rows are split by polars' CSV reader and mapped by expressions; the rest
+    (rejects, multi-line or odd quoting, non-ASCII text, DST transition hours) go through the
+    row parser, so `parse` and `parse_table` give the same records.
+
+    Raises:
+        ValueError: the options are invalid (before any row is read).
+    """
+    options = _Options(ctx.options)
+    clock = LocalClock(ctx.timezone)
+    columns = options.columns
+    plain, others = csv_split(data)
+    plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
+    fits = plain.filter(pl.col("_fits"))
+    values = csv_columns(fits["line"], len(columns))
+    fast: pl.DataFrame | None = None
+    if values is None:
+        slow_plain = plain.select("_order", "line")
+    else:
+        named = {name: f"c{index}" for index, name in enumerate(columns)}  # a repeat: the last
+        fast = pl.concat(
+            [fits, values.select(pl.col(c).alias(f"f:{name}") for name, c in named.items())],
+            how="horizontal",
+        )
+        fast = _fast_columns(fast.lazy(), options, clock)
+        slow_plain = pl.concat(
+            [
+                plain.filter(~pl.col("_fits")).select("_order", "line"),
+                fast.filter(~pl.col("_ok")).select("_order", "line"),
+            ]
+        )
+        fast = fast.filter(pl.col("_ok"))
+    records = others + [
+        (order, line, next(csv.reader([line + "\n"], strict=False)))
+        for order, line in zip(slow_plain["_order"], slow_plain["line"], strict=True)
+    ]
+    fields_of = {number: fields for number, _, fields in records}
+    pairs: list[tuple[int, str, str]] = []  # (line, bleg_uuid, uuid) of the slow legs
+
+    def row(number: int, raw: str, keys: Any) -> LegRow:
+        r = _fields(fields_of[number], columns)
+        leg = _row(r, raw, options, clock, keys)
+        if r.get("bleg_uuid") and r.get("uuid"):
+            pairs.append((number, r["bleg_uuid"], r["uuid"]))
+        return leg
+
+    slow = run_slow(
+        FORMAT,
+        sorted((number, raw) for number, raw, _ in records),
+        row,
+        ctx.file_name,
+        numbered=True,
+    )
+    legs = no_fast_rows() if fast is None else _fast_legs(fast.lazy(), options).collect()
+    b_to_a: dict[str, str] | None = None
+    if "call_uuid" not in columns:
+        if fast is not None and "f:bleg_uuid" in fast.columns and "f:uuid" in fast.columns:
+            both = fast.filter((pl.col("f:bleg_uuid") != "") & (pl.col("f:uuid") != ""))
+            pairs += zip(both["_order"], both["f:bleg_uuid"], both["f:uuid"], strict=True)
+        b_to_a = {bleg: uuid for _, bleg, uuid in sorted(pairs)}  # the last row wins
+    return finish(FORMAT, legs, slow, ctx.file_name, call_id_map=b_to_a)
+
+
+def _time_expr(names: list[str], stem: str) -> tuple[pl.Expr, pl.Expr, bool]:
+    """(seconds, bad, local) of one time of the template, as `_time` reads it: epoch seconds
+    (UTC) or local epoch seconds of the stamp, null when empty/0; bad where `_time` raises."""
+    for suffix, scale in (("_epoch", 1), ("_uepoch", 1_000_000)):
+        if f"f:{stem}{suffix}" in names:
+            text = pl.col(f"f:{stem}{suffix}").str.strip_chars(" ")
+            number = digits(text)
+            bad = (text != "") & (number.is_null() | (number // scale > _LAST_SECOND))
+            seconds = number // scale
+            return pl.when(seconds != 0).then(seconds), bad, False
+    if f"f:{stem}_stamp" not in names:
+        return pl.lit(None, dtype=pl.Int64), pl.lit(False), False
+    text = pl.col(f"f:{stem}_stamp")
+    local = local_stamp(text)
+    return local, (text != "") & local.is_null(), True
+
+
+_LAST_SECOND = 253402300799  # 9999-12-31 23:59:59 UTC
+
+
+def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> pl.DataFrame:
+    """Times and billsec of the plain rows, `_ok` where no row parser is needed."""
+    col = pl.col
+    names = frame.collect_schema().names()
+    parts = {stem: _time_expr(names, stem) for stem in ("start", "answer", "end")}
+    frame = frame.with_columns(
+        *(seconds.alias(f"_{stem}") for stem, (seconds, _, _) in parts.items()),
+        *(bad.alias(f"_{stem}_bad") for stem, (_, bad, _) in parts.items()),
+    ).collect()
+    for stem, (_, _, local) in parts.items():
+        if local:  # local stamps: the row parser's own UTC offset rule, hour by hour
+            offset = utc_offsets(frame[f"_{stem}"], clock)
+            frame = frame.with_columns(
+                (col(f"_{stem}_bad") | (col(f"_{stem}").is_not_null() & offset.is_null())).alias(
+                    f"_{stem}_bad"
+                ),
+                (col(f"_{stem}") - offset).alias(f"_{stem}"),
+            )
+
+    def get(name: str) -> pl.Expr:  # r.get(name, "")
+        return col(f"f:{name}") if f"f:{name}" in names else pl.lit("", dtype=pl.String)
+
+    billsec_text = get("billsec").str.strip_chars(" ")
+    billsec = digits(billsec_text)
+    started, ended = col("_start"), col("_end")
+    answered = col("_answer")
+    if "answer_stamp" not in columns_of(names):
+        answered = pl.coalesce(
+            answered, pl.when((billsec > 0).fill_null(False)).then(ended - billsec)
+        )
+    lazy = frame.lazy().with_columns(
+        started=started, ended=ended, answered=answered, _billsec=billsec,
+        _billsec_text=billsec_text,
+    )  # fmt: skip
+    ok = (
+        ~col("_start_bad")
+        & ~col("_answer_bad")
+        & ~col("_end_bad")
+        & col("started").is_not_null()
+        & col("ended").is_not_null()
+        & (col("ended") >= col("started"))
+        & ((col("_billsec_text") == "") | col("_billsec").is_not_null())
+        & (col("answered").is_null() | col("answered").is_between(col("started"), col("ended")))
+        & json_safe(get("hangup_cause").str.strip_chars(" "))
+        & json_safe(get("context"))
+        & json_safe(get("bleg_uuid"))
+    )
+    return lazy.with_columns(_ok=ok.fill_null(False)).collect()
+
+
+def columns_of(names: list[str]) -> set[str]:
+    """Template variable names from the fast frame's `f:` columns."""
+    return {name[2:] for name in names if name.startswith("f:")}
+
+
+def _fast_legs(frame: pl.LazyFrame, options: _Options) -> pl.LazyFrame:
+    """The LegRow columns of the fast rows (the mapping of `_row`, as expressions)."""
+    col = pl.col
+    names = frame.collect_schema().names()
+
+    def get(name: str) -> pl.Expr:  # r.get(name, "")
+        return col(f"f:{name}") if f"f:{name}" in names else pl.lit("", dtype=pl.String)
+
+    answered = col("answered")
+    cause = get("hangup_cause").str.strip_chars(" ")
+    disposition = (
+        pl.when(answered.is_not_null())
+        .then(pl.lit("answered"))
+        .when(cause == "USER_BUSY")
+        .then(pl.lit("busy"))
+        .when(cause.is_in(sorted(_NO_ANSWER)) | (cause == ""))
+        .then(pl.lit("no_answer"))
+        .otherwise(pl.lit("failed"))
+    )
+    duration = (
+        pl.when(answered.is_null())
+        .then(0)
+        .when(col("_billsec_text") != "")
+        .then(col("_billsec"))
+        .otherwise(col("ended") - answered)
+    )
+    caller = present(get("caller_id_number").str.strip_chars(" "))
+    destination = present(get("destination_number").str.strip_chars(" "))
+    context = get("context")
+    gateway = present(get("sip_gateway_name").str.strip_chars(" "))
+    direction = (
+        pl.when(gateway.is_not_null())
+        .then(pl.lit("outbound"))
+        .when(context.is_in(sorted(options.inbound_contexts)))
+        .then(pl.lit("inbound"))
+        .when(context.is_in(sorted(options.internal_contexts)))
+        .then(pl.lit("internal"))
+        .otherwise(direction_by_length_expr(caller, destination, options.extension_digits))
+    )
+    frame = frame.with_columns(
+        direction=direction, _caller=caller, _destination=destination, _cause=cause,
+        _uuid=present(get("uuid").str.strip_chars(" ")),
+    )  # fmt: skip
+    uuid, cause = col("_uuid"), col("_cause")
+    extra = json_object(
+        {
+            "hangup_cause": pl.when(cause != "").then(json_string(cause)).otherwise(pl.lit("null")),
+            "context": pl.when(context != "").then(json_string(context)),
+            "bleg_uuid": pl.when(get("bleg_uuid") != "").then(json_string(get("bleg_uuid"))),
+        }
+    )
+    return frame.select(
+        "_order",
+        uuid.is_null().alias("_key_due"),
+        pl.when(uuid.is_null()).then(normalised(col("line"))).alias("_norm"),
+        uuid.alias("source_record_id"),
+        pl.coalesce(present(get("call_uuid").str.strip_chars(" ")), uuid).alias("call_id"),
+        "started",
+        "answered",
+        "ended",
+        (pl.coalesce(answered, col("ended")) - col("started")).alias("ring_seconds"),
+        duration.alias("duration_seconds"),
+        "direction",
+        disposition.alias("disposition"),
+        col("_caller").alias("calling_number"),
+        col("_destination").alias("called_number"),
+        pl.when(col("direction") == "inbound")
+        .then(col("_destination"))
+        .otherwise(col("_caller"))
+        .alias("extension"),
+        gateway.alias("trunk"),
+        present(get("accountcode").str.strip_chars(" ")).alias("account_code"),
+        col("line").alias("raw"),
+        extra.alias("extra"),
+    )
+
+
+def _fields(fields: list[str], columns: list[str]) -> dict[str, str]:
+    """A record's fields by template variable (checked: readable, the template's count)."""
+    if fields[0].startswith("\x00csv error"):
+        raise ValueError(fields[0][1:])
+    if len(fields) != len(columns):
+        raise ValueError(f"row has {len(fields)} fields, the template has {len(columns)}")
+    return dict(zip(columns, fields, strict=True))
 
 
 def _rows(data: bytes, ctx: ParseContext, options: _Options) -> Iterator[LegRow | Rejected]:
@@ -118,11 +359,7 @@ def _rows(data: bytes, ctx: ParseContext, options: _Options) -> Iterator[LegRow 
     columns = options.columns
     for number, raw, fields in csv_records(data):
         try:
-            if fields[0].startswith("\x00csv error"):
-                raise ValueError(fields[0][1:])
-            if len(fields) != len(columns):
-                raise ValueError(f"row has {len(fields)} fields, the template has {len(columns)}")
-            r = dict(zip(columns, fields, strict=True))
+            r = _fields(fields, columns)
             row = _row(r, raw, options, clock, keys)
             if r.get("bleg_uuid") and r.get("uuid"):
                 b_to_a[r["bleg_uuid"]] = r["uuid"]
