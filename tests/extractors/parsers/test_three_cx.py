@@ -286,3 +286,23 @@ def test_parse_and_parse_table_give_the_same_legs_and_rejects() -> None:
     assert tables.legs.to_pylist() == expected.legs.to_pylist()
     assert tables.rejects.to_pylist() == expected.rejects.to_pylist()
     assert (tables.legs.num_rows, tables.rejects.num_rows) == (3, 1)
+
+
+def test_callmeter_parse_reads_a_3cx_log_in_the_sites_zone(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from callmeter.cli import main
+
+    log = tmp_path / "cdr.log"  # type: ignore[operator]
+    log.write_bytes(
+        ("\ufeff" + "\r\n".join((INBOUND, "Call 1,broken", default_line())) + "\r\n").encode()
+    )
+    status = main(["parse", "--format", "3cx", "--timezone", "Europe/London", str(log)])
+    out, err = capsys.readouterr()
+    assert status == 0
+    legs = [json.loads(line) for line in out.splitlines()]
+    assert [leg["started_at"] for leg in legs] == ["2024-03-11T09:15:02Z", "2024-06-03T09:00:00Z"]
+    [reject] = [json.loads(line) for line in err.splitlines()]
+    assert (reject["line_number"], reject["file_name"]) == (2, str(log))
