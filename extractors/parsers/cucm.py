@@ -412,7 +412,11 @@ def _body_frames(
             for name, spelling in present.items()
         ),
     )
-    computed = values.with_columns(_reason_expr(is_cmr)).with_columns(_leg_exprs(ctx))
+    computed = (
+        values.with_columns(_prepared(ctx))
+        .with_columns(_reason_expr(is_cmr))
+        .with_columns(_leg_exprs(ctx))
+    )
     legs = computed.filter(pl.col("_reason").is_null()).select(
         *(name for name in LEG_SCHEMA.names if name != "raw"), pl.col("line_number").alias("_line")
     )
@@ -457,7 +461,41 @@ def _is_types_line(line: str) -> bool:
     return all(_TYPE.fullmatch(field.strip().strip('"')) for field in fields)
 
 
+_INT_COLUMNS = (
+    "dateTimeOrigination",
+    "dateTimeConnect",
+    "dateTimeDisconnect",
+    "duration",
+    "origCause_value",
+    "destCause_value",
+    "origCalledPartyRedirectOnBehalfOf",
+    "lastRedirectRedirectOnBehalfOf",
+    "origCalledPartyRedirectReason",
+    "lastRedirectRedirectReason",
+    "destConversationId",
+    "origConversationId",
+    "destLegIdentifier",
+    "origLegCallIdentifier",
+    "destCallTerminationOnBehalfOf",
+    "origCallTerminationOnBehalfOf",
+    "totalWaitTimeInQueue",
+)
+
+
+def _prepared(ctx: ParseContext) -> list[pl.Expr]:
+    """Columns several expressions share, computed once: integers and the trunk flags."""
+    return [_parse_int(name).alias(f"_i_{name}") for name in _INT_COLUMNS] + [
+        _is_trunk("origDeviceName", ctx.trunk_devices).alias("_orig_trunk"),
+        _is_trunk("destDeviceName", ctx.trunk_devices).alias("_dest_trunk"),
+    ]
+
+
 def _int(name: str) -> pl.Expr:
+    """An integer column prepared by _prepared()."""
+    return pl.col(f"_i_{name}")
+
+
+def _parse_int(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars().cast(pl.Int64, strict=False)
 
 
@@ -542,8 +580,7 @@ def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
     origination, connect = _int("dateTimeOrigination"), _int("dateTimeConnect")
     disconnect = _int("dateTimeDisconnect")
     answered = connect.fill_null(0) > 0
-    orig_trunk = _is_trunk("origDeviceName", ctx.trunk_devices)
-    dest_trunk = _is_trunk("destDeviceName", ctx.trunk_devices)
+    orig_trunk, dest_trunk = pl.col("_orig_trunk"), pl.col("_dest_trunk")
     direction = (
         pl.when(orig_trunk)
         .then(pl.lit("inbound"))
