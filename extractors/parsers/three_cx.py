@@ -91,7 +91,8 @@ def field_map(options: Mapping[str, Any]) -> tuple[str, ...]:
     `time_start` and `Time-Start` both mean `time-start`.
 
     Raises:
-        ValueError: the option is not a list of names, or lacks time-start / time-end.
+        ValueError: the option is not a list of names, lacks time-start / time-end, or repeats
+            a name.
     """
     fields = options.get("fields")
     if fields is None:
@@ -104,6 +105,9 @@ def field_map(options: Mapping[str, Any]) -> tuple[str, ...]:
     missing = [name for name in REQUIRED if name not in names]
     if missing:
         raise ValueError(f"formats.3cx.fields lacks {', '.join(missing)}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"formats.3cx.fields names {', '.join(repeated)} more than once")
     return names
 
 
@@ -400,12 +404,7 @@ def _parse_columns(data: bytes, fields: tuple[str, ...], ctx: ParseContext) -> P
     shaped = frame.filter(pl.col("_shape"))
     names = [f"f{i}" for i in range(len(fields))]
     columns = read_csv_columns(shaped["line"], names, names)
-    columns.columns = list(fields) if len(set(fields)) == len(fields) else names
-    if len(set(fields)) != len(fields):  # a repeated name: the last one wins, as in dict(zip())
-        columns = columns.select(
-            pl.col(names[max(i for i, f in enumerate(fields) if f == name)]).alias(name)
-            for name in dict.fromkeys(fields)
-        )
+    columns.columns = list(fields)  # field_map() refuses repeated names
     first = fields[0]
     columns = columns.with_columns(pl.col(first).str.strip_prefix("Call "))
     for name in _USED_FIELDS:

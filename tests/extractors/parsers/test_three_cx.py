@@ -158,11 +158,27 @@ def test_a_line_with_the_wrong_field_count_is_rejected_and_the_others_parse() ->
     assert reject.reason == "24 fields where the configured 3CX field map has 27"
 
 
-def test_a_bad_configured_field_list_rejects_each_line_with_the_reason() -> None:
-    ctx = ParseContext(LONDON, CTX.now, options={"fields": ["callid", "duration"]})
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        (["callid", "duration"], "formats.3cx.fields lacks time-start, time-end"),
+        (
+            ["time-start", "time_end", "Time-Start"],
+            "formats.3cx.fields names time-start more than once",
+        ),
+        ("time-start,time-end", "formats.3cx.fields must be a non-empty list of 3CX field names"),
+        (["time-start", "time-end", 7], "formats.3cx.fields must hold only field names (strings)"),
+    ],
+)
+def test_a_bad_configured_field_list_rejects_each_line_with_the_reason(
+    fields: object, reason: str
+) -> None:
+    ctx = ParseContext(LONDON, CTX.now, options={"fields": fields})
     legs, rejects = run((INBOUND + "\n" + MISSED).encode(), ctx)
     assert legs == []
-    assert [r.reason for r in rejects] == ["formats.3cx.fields lacks time-start, time-end"] * 2
+    assert [r.reason for r in rejects] == [reason] * 2
+    tables = parse_tables("3cx", (INBOUND + "\n" + MISSED).encode(), ctx)
+    assert tables.rejects.column("reason").to_pylist() == [reason] * 2
 
 
 def test_a_chain_in_the_2023_style_is_split_into_hops() -> None:
@@ -306,3 +322,20 @@ def test_callmeter_parse_reads_a_3cx_log_in_the_sites_zone(
     assert [leg["started_at"] for leg in legs] == ["2024-03-11T09:15:02Z", "2024-06-03T09:00:00Z"]
     [reject] = [json.loads(line) for line in err.splitlines()]
     assert (reject["line_number"], reject["file_name"]) == (2, str(log))
+
+
+def test_a_large_file_takes_the_vectorised_path_and_gets_the_row_parsers_legs() -> None:
+    from bench.generators.three_cx import generate
+    from extractors.parsers._localtime import tables_from_rows
+    from extractors.parsers.tables import legs_from_table, rejects_from_table
+
+    data = generate(three_cx.VECTOR_MIN_LINES + 500, seed=5)
+    data += ("\n" + default_line(time_start="2024/10/27 01:30:00") + "\nCall 1,x\n").encode()
+    tables = three_cx.parse_table(data, CTX)
+    expected = tables_from_rows("3cx", three_cx._rows(data, CTX), CTX.file_name)
+    assert tables.legs.num_rows == three_cx.VECTOR_MIN_LINES + 501
+    assert legs_from_table(tables.legs) == legs_from_table(expected.legs)
+    assert rejects_from_table(tables.rejects) == rejects_from_table(expected.rejects)
+    assert legs_from_table(tables.legs)[-1].extra["dst"] == {
+        "time-start": "ambiguous_first_occurrence"
+    }
