@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from api.settings import ApiSettings, ApiSettingsError
-from tests.api.conftest import create_app
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

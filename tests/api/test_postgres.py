@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from api.settings import ApiSettings
 from callmeter.settings import Warehouse
-from tests.api.conftest import create_app
 from tests.api.data import statements
 
 pytestmark = pytest.mark.postgres

@@ -34,7 +34,7 @@ def _tables(app: AppTest) -> list[list[list[str]]]:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +61,8 @@ def test_live_board_lists_calls_trunk_load_extensions_and_alerts(api_url: str) -
         ["202", "01632960999", "inbound", "ringing", ""],
     ]
     assert [row[:2] for row in extensions] == [["201", "on call"], ["202", "ringing"]]
-    assert [p.value for p in app.get("progress")][0] == 25  # 1 of 4 channels
+    (progress,) = app.get("progress")
+    assert progress.proto.value == 25  # 1 of 4 channels, in percent
     assert "Premium-rate call from 201" in app.error[0].value
     assert not app.warning
 

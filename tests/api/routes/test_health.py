@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from api.settings import ApiSettings
-from tests.api.conftest import create_app
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from api.settings import ApiSettings
-from tests.api.conftest import create_app
 
 
 def test_calls_in_progress_show_state_and_time_so_far(
