@@ -1,6 +1,7 @@
 {#- A raw table that dlt has not created yet (dlt creates a table with its first row) reads as an
     empty relation of the given columns, so a build with no CUCM data yet still succeeds.
-    source() is always called, so lineage and Dagster keys stay the same. -#}
+    source() is always called, so lineage and Dagster keys stay the same. Callers alias the
+    result (`from {{ source_or_empty(...) }} as landed`): Postgres requires a subquery alias. -#}
 {% macro source_or_empty(source_name, table_name, columns) -%}
     {%- set relation = source(source_name, table_name) -%}
     {%- if execute and load_relation(relation) is none -%}

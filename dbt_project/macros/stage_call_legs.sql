@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ source_or_empty('raw', table_name, raw_call_leg_columns()) }}
+    select * from {{ source_or_empty('raw', table_name, raw_call_leg_columns()) }} as landed
 ),
 
 renamed as (

@@ -4,7 +4,7 @@ source as (
     select * from {{ source_or_empty('raw', 'site_trunks', [
         ('tenant_id', 'text'), ('site_id', 'text'), ('trunk', 'text'),
         ('carrier', 'text'), ('channels', 'bigint'),
-    ]) }}
+    ]) }} as landed
 ),
 
 renamed as (
