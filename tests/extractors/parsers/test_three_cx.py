@@ -330,12 +330,15 @@ def test_a_large_file_takes_the_vectorised_path_and_gets_the_row_parsers_legs() 
     from extractors.parsers.tables import legs_from_table, rejects_from_table
 
     data = generate(three_cx.VECTOR_MIN_LINES + 500, seed=5)
-    data += ("\n" + default_line(time_start="2024/10/27 01:30:00") + "\nCall 1,x\n").encode()
+    dst = default_line(time_start="2024/10/27 01:30:00", time_end="2024/10/27 01:35:00")
+    data += ("\n" + dst + "\nCall 1,x\n").encode()
     tables = three_cx.parse_table(data, CTX)
     expected = tables_from_rows("3cx", three_cx._rows(data, CTX), CTX.file_name)
     assert tables.legs.num_rows == three_cx.VECTOR_MIN_LINES + 501
     assert legs_from_table(tables.legs) == legs_from_table(expected.legs)
     assert rejects_from_table(tables.rejects) == rejects_from_table(expected.rejects)
     assert legs_from_table(tables.legs)[-1].extra["dst"] == {
-        "time-start": "ambiguous_first_occurrence"
+        "time-start": "ambiguous_first_occurrence",
+        "time-end": "ambiguous_first_occurrence",
     }
+    assert tables.rejects.column("line_number").to_pylist() == [three_cx.VECTOR_MIN_LINES + 503]
