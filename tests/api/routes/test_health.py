@@ -65,3 +65,38 @@ def test_openapi_docs_list_every_route(client: TestClient) -> None:
         "/live/alerts",
     } <= paths
     assert client.get("/docs").status_code == 200
+
+
+def test_a_snapshot_locked_by_another_process_is_a_503_then_answers_again(
+    settings: ApiSettings,
+) -> None:
+    import subprocess
+    import sys
+
+    # Another process holding a read-write connection: the lock a writer takes (docs/stack.md).
+    holder = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+            "sys.stdin.read()",
+            str(settings.serving_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with TestClient(create_app(settings)) as client:
+            locked = client.get("/costs/monthly/2026-01")
+            assert locked.status_code == 503
+            assert "locked" in locked.json()["detail"]
+            assert holder.stdin is not None
+            holder.stdin.close()  # the writer finishes
+            holder.wait(timeout=10)
+            assert client.get("/costs/monthly/2026-01").status_code == 200
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
