@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -105,10 +105,10 @@ def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
     module reads from each other line until its record ends, then plain lines resume.
     """
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    physical = text.split("\n")
-    if physical[-1] == "":
-        physical.pop()
-    frame = pl.DataFrame({"line": pl.Series("line", physical, dtype=pl.String)})
+    frame = pl.DataFrame({"line": pl.Series("line", [text], dtype=pl.String)})
+    frame = frame.select(pl.col("line").str.split("\n")).explode("line")
+    if text.endswith("\n") or not text:
+        frame = frame.head(-1)  # the text after the last line end is no line
     frame = frame.with_row_index("_order", offset=1).with_columns(
         pl.col("_order").cast(pl.Int64), pl.col("line").str.strip_suffix("\r")
     )
@@ -118,6 +118,7 @@ def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
     records: list[CsvRecord] = []
     consumed: list[int] = []
     end = 0  # lines before this index (0-based) are read
+    physical = text.split("\n") if others else []
     for number in others:
         start = number - 1
         if start < end:
@@ -141,27 +142,46 @@ def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
     return frame.filter(keep).select("_order", "line"), records
 
 
-def csv_columns(lines: pl.Series, count: int) -> pl.DataFrame | None:
-    """The fields of plain CSV lines of `count` fields each as String columns c0, c1, ...,
-    or None if the CSV reader does not give one row per line (the caller then goes slow)."""
-    names = [f"c{i}" for i in range(count)]
-    if lines.is_empty():
-        return pl.DataFrame(schema=dict.fromkeys(names, pl.String))
-    body = "\n".join(lines.to_list()).encode() + b"\n"
+def csv_columns(
+    lines: pl.Series, columns: Sequence[str], wanted: Iterable[str], whole: bytes | None = None
+) -> pl.DataFrame | None:
+    """The wanted fields of plain CSV lines of len(columns) fields each, as String columns
+    named `f:<column>` ("" for empty; a repeated column name: its last field), or None if the
+    CSV reader does not give one row per line (the caller then goes slow).
+
+    `whole`: the input bytes, when they are exactly these lines (saves joining them again).
+    """
+    index = {name: i for i, name in enumerate(columns)}  # a repeated name: the last field
+    keep = sorted({index[name] for name in wanted if name in index})
+    schema = {f"f:{columns[i]}": pl.String for i in keep}
+    if lines.is_empty() or not keep:
+        return pl.DataFrame(schema=schema) if lines.is_empty() else None
+    body = whole if whole is not None else "\n".join(lines.to_list()).encode() + b"\n"
     try:
         frame = pl.read_csv(
             io.BytesIO(body),
             has_header=False,
-            new_columns=names,
+            columns=keep,
             infer_schema=False,
             quote_char='"',
             truncate_ragged_lines=False,
         )
     except pl.exceptions.PolarsError:
         return None
-    if frame.height != len(lines) or frame.width != count:
+    if frame.height != len(lines) or frame.width != len(keep):
         return None
-    return frame.with_columns(pl.all().fill_null(""))
+    return frame.select(pl.all().fill_null("")).rename(
+        dict(zip(frame.columns, schema, strict=True))
+    )
+
+
+def whole_input(data: bytes, lines: int) -> bytes | None:
+    """`data` itself when its `lines` lines are all that csv_columns is given (no BOM, no CR:
+    the CSV reader may then read it as it is), else None."""
+    count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if count != lines or b"\r" in data or data.startswith(b"\xef\xbb\xbf"):
+        return None
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def json_safe(text: pl.Expr) -> pl.Expr:
@@ -304,14 +324,15 @@ def finish(
     fast: pl.DataFrame,
     slow: SlowRows,
     file_name: str | None,
-    call_id_map: dict[str, str] | None = None,
+    call_id_map: pl.DataFrame | None = None,
 ) -> ParsedTables:
     """Fast and slow rows as one ParsedTables in input order, with record keys assigned.
 
     `fast` holds `_order`, `_key_due`, `_norm` (the normalised raw where a key is due) and the
     LegRow columns by ROW_FIELDS name, times as epoch seconds, `extra` as JSON text; a null
     `source_record_id` takes the record key, a null `call_id` the record id; `call_id_map`
-    then replaces call ids (FreeSWITCH: a B-leg's uuid by its A-leg's).
+    (`_from` -> `_to`, unique `_from`) then replaces call ids (FreeSWITCH: a B-leg's uuid by
+    its A-leg's).
     """
     names = ["_order", "_key_due", "_norm", *ROW_FIELDS]
     slow_legs = _slow_leg_frame(slow)
@@ -354,8 +375,10 @@ def finish(
             pl.lit(source_format, dtype=pl.String).alias("source_format"),
             record_id.alias("source_record_id"),
             (
-                pl.coalesce(pl.col("call_id"), record_id).replace(call_id_map)
-                if call_id_map
+                pl.coalesce(pl.col("call_id"), record_id).replace(
+                    call_id_map["_from"], call_id_map["_to"]
+                )
+                if call_id_map is not None and not call_id_map.is_empty()
                 else pl.coalesce(pl.col("call_id"), record_id)
             ).alias("call_id"),
             (pl.col("started") * 1_000_000).cast(ts).alias("started_at"),
@@ -445,16 +468,9 @@ _STAMP = r"^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 
 
 def local_stamp(text: pl.Expr) -> pl.Expr:
-    """Local epoch seconds of a 'YYYY-MM-DD HH:MM:SS' text, null unless it is a valid one."""
-    year, month, day = (
-        text.str.slice(a, n).cast(pl.Int64, strict=False) for a, n in ((0, 4), (5, 2), (8, 2))
-    )
-    hour, minute, second = (text.str.slice(a, 2).cast(pl.Int64, strict=False) for a in (11, 14, 17))
-    ok = (
-        text.str.contains(_STAMP)
-        & valid_date(year, month, day)
-        & (hour <= 23)
-        & (minute <= 59)
-        & (second <= 59)
-    )
-    return pl.when(ok).then(epoch_seconds(year, month, day, hour, minute, second))
+    """Local epoch seconds of a 'YYYY-MM-DD HH:MM:SS' text, null unless it is a valid one
+    (the shape by regex, the date and time by polars' parser; it takes :60 as a leap second,
+    which Python refuses)."""
+    parsed = text.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False, time_unit="us")
+    ok = text.str.contains(_STAMP) & (text.str.slice(17, 2) != "60")
+    return pl.when(ok).then(parsed.dt.epoch("s"))

@@ -46,6 +46,7 @@ from ._bulk import (
     present,
     run_slow,
     utc_offsets,
+    whole_input,
 )
 from ._bulk import direction_by_length as direction_by_length_expr
 from ._localtime import (
@@ -105,6 +106,11 @@ _DISPOSITIONS = {
     "FAILED": "failed",
     "CONGESTION": "failed",
 }
+# The columns the mapping reads (the bulk path reads only these).
+_USED = frozenset(
+    ("accountcode", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata")
+    + ("start", "answer", "end", "billsec", "disposition", "uniqueid", "linkedid", "sequence")
+)
 _INBOUND_CONTEXTS = ("from-trunk", "from-pstn", "from-did", "from-external")
 _OPTIONS = {
     "loguniqueid",
@@ -221,16 +227,12 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     if columns is not None:
         plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
         fits = plain.filter(pl.col("_fits"))
-        values = csv_columns(fits["line"], len(columns))
+        values = csv_columns(fits["line"], columns, _USED, whole_input(data, fits.height))
     fast: pl.DataFrame | None = None
     if values is None or columns is None:
         slow_plain = plain.select("_order", "line")
     else:
-        named = {name: f"c{index}" for index, name in enumerate(columns)}  # a repeat: the last
-        fast = pl.concat(
-            [fits, values.select(pl.col(c).alias(f"f:{name}") for name, c in named.items())],
-            how="horizontal",
-        )
+        fast = pl.concat([fits, values], how="horizontal")
         fast = _fast_columns(fast.lazy(), options, clock).collect()
         slow_plain = pl.concat(
             [

@@ -42,6 +42,7 @@ from ._bulk import (
     present,
     run_slow,
     utc_offsets,
+    whole_input,
 )
 from ._bulk import direction_by_length as direction_by_length_expr
 from ._localtime import LegRow, LocalClock, direction_by_length, items_from_rows
@@ -67,6 +68,16 @@ EXAMPLE = [
     "write_codec",
 ]
 TEMPLATES = {"example": EXAMPLE, "default": EXAMPLE[:13]}
+# The variables the mapping reads (the bulk path reads only these).
+_USED = frozenset(
+    ("billsec", "hangup_cause", "context", "bleg_uuid", "caller_id_number", "uuid", "call_uuid")
+    + ("destination_number", "sip_gateway_name", "accountcode")
+    + tuple(
+        f"{stem}_{kind}"
+        for stem in ("start", "answer", "end")
+        for kind in ("epoch", "uepoch", "stamp")
+    )
+)
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 _NO_ANSWER = frozenset(("NO_ANSWER", "NO_USER_RESPONSE", "ORIGINATOR_CANCEL", "NORMAL_CLEARING"))
 _OPTIONS = {"template", "fields", "inbound_contexts", "internal_contexts", "extension_digits"}
@@ -141,16 +152,12 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     plain, others = csv_split(data)
     plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
     fits = plain.filter(pl.col("_fits"))
-    values = csv_columns(fits["line"], len(columns))
+    values = csv_columns(fits["line"], columns, _USED, whole_input(data, fits.height))
     fast: pl.DataFrame | None = None
     if values is None:
         slow_plain = plain.select("_order", "line")
     else:
-        named = {name: f"c{index}" for index, name in enumerate(columns)}  # a repeat: the last
-        fast = pl.concat(
-            [fits, values.select(pl.col(c).alias(f"f:{name}") for name, c in named.items())],
-            how="horizontal",
-        )
+        fast = pl.concat([fits, values], how="horizontal")
         fast = _fast_columns(fast.lazy(), options, clock)
         slow_plain = pl.concat(
             [
@@ -181,12 +188,18 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
         numbered=True,
     )
     legs = no_fast_rows() if fast is None else _fast_legs(fast.lazy(), options).collect()
-    b_to_a: dict[str, str] | None = None
+    b_to_a: pl.DataFrame | None = None
     if "call_uuid" not in columns:
+        schema = {"_order": pl.Int64, "_from": pl.String, "_to": pl.String}
+        frames = [pl.DataFrame(pairs, schema=schema, orient="row")]
         if fast is not None and "f:bleg_uuid" in fast.columns and "f:uuid" in fast.columns:
             both = fast.filter((pl.col("f:bleg_uuid") != "") & (pl.col("f:uuid") != ""))
-            pairs += zip(both["_order"], both["f:bleg_uuid"], both["f:uuid"], strict=True)
-        b_to_a = {bleg: uuid for _, bleg, uuid in sorted(pairs)}  # the last row wins
+            frames.append(both.select("_order", _from="f:bleg_uuid", _to="f:uuid"))
+        b_to_a = (
+            pl.concat(frames)
+            .sort("_order")
+            .unique("_from", keep="last", maintain_order=True)  # the last row wins
+        )
     return finish(FORMAT, legs, slow, ctx.file_name, call_id_map=b_to_a)
 
 
