@@ -443,3 +443,42 @@ def test_the_cli_prints_a_table_and_json(
     assert capsys.readouterr().out.strip() == '{"site": "leeds", "cost": "0.0000"}'
     assert main(["metrics", "--metrics", "nope"]) == 2
     assert "unknown metric 'nope'" in capsys.readouterr().err
+
+
+_SQL_WORDS = {
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "and",
+    "or",
+    "not",
+    "null",
+    "is",
+    "cast",
+    "as",
+    "numeric",
+}
+
+
+def test_the_semantic_models_use_only_columns_their_marts_declare(manifest: Path) -> None:
+    """The hand-made marts above stand in for the real ones; this keeps them honest: every column
+    a dimension, measure or entity reads is in the mart's contract (dbt's manifest.json)."""
+    import json
+    import re
+
+    nodes = json.loads((manifest.parent / "manifest.json").read_text())["nodes"]
+    semantic = json.loads(manifest.read_text())
+    for model in semantic["semantic_models"]:
+        mart = model["node_relation"]["alias"]
+        [node] = [n for n in nodes.values() if n["resource_type"] == "model" and n["name"] == mart]
+        columns = set(node["columns"])
+        for element in [*model["dimensions"], *model["measures"], *model["entities"]]:
+            expr = element.get("expr") or element["name"]
+            # drop string literals and numbers, then every identifier must be a column
+            names = set(
+                re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'|\b\d+\b", "", expr.lower()))
+            )
+            missing = names - _SQL_WORDS - columns
+            assert not missing, f"{model['name']}.{element['name']} reads {missing}, not in {mart}"
