@@ -7,7 +7,7 @@ import streamlit as st
 
 from ui import client
 
-st.set_page_config(page_title="Callmeter", page_icon="📞", layout="wide")
+st.set_page_config(page_title="Callmeter", page_icon=":material/call:", layout="wide")
 st.title("Callmeter")
 st.caption(f"API: {client.api_url()}")
 
@@ -31,6 +31,8 @@ try:
 except client.ApiError as error:
     st.info(f"Live state unavailable: {error}")
 
-st.page_link("pages/01_live_calls.py", label="Live wallboard", icon="📺")
-st.page_link("pages/02_costs.py", label="Costs: chargeback and budget", icon="💷")
-st.page_link("pages/03_capacity.py", label="Capacity: trunk busy hours", icon="📈")
+st.page_link("pages/01_live_calls.py", label="Live wallboard", icon=":material/tv:")
+st.page_link("pages/02_costs.py", label="Costs: chargeback and budget", icon=":material/payments:")
+st.page_link(
+    "pages/03_capacity.py", label="Capacity: trunk busy hours", icon=":material/monitoring:"
+)

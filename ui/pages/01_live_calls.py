@@ -11,7 +11,7 @@ import streamlit as st
 from ui import client
 from ui.format import clock, local_time
 
-st.set_page_config(page_title="Callmeter live", page_icon="📺", layout="wide")
+st.set_page_config(page_title="Callmeter live", page_icon=":material/tv:", layout="wide")
 
 
 def _calls_table(calls: pd.DataFrame) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import streamlit as st
 from ui import client
 from ui.format import chart_number, money
 
-st.set_page_config(page_title="Callmeter costs", page_icon="💷", layout="wide")
+st.set_page_config(page_title="Callmeter costs", page_icon=":material/payments:", layout="wide")
 st.title("Costs")
 
 

@@ -9,7 +9,9 @@ import streamlit as st
 from ui import client
 from ui.format import chart_number, local_time
 
-st.set_page_config(page_title="Callmeter capacity", page_icon="📈", layout="wide")
+st.set_page_config(
+    page_title="Callmeter capacity", page_icon=":material/monitoring:", layout="wide"
+)
 st.title("Capacity")
 
 try:
