@@ -46,7 +46,7 @@ class DeferredKeys:
     def __init__(self) -> None:
         self.needed = False
 
-    def key(self, raw: str) -> str:
+    def key(self, raw: str) -> str:  # noqa: ARG002 - OccurrenceCounter.key's signature
         self.needed = True
         return KEY_PLACEHOLDER
 
@@ -234,7 +234,9 @@ def utc_offsets(local: pl.Series, clock: LocalClock) -> pl.Series:
     day_offsets = [clock.day_offset(day) for day in unique_days]
     by_day = days.replace_strict(unique_days, day_offsets, default=None, return_dtype=pl.Int64)
     # Days with a transition: hour by hour, as the row parser does.
-    mixed = hours.filter(days.is_in([d for d, o in zip(unique_days, day_offsets) if o is None]))
+    mixed = hours.filter(
+        days.is_in([d for d, o in zip(unique_days, day_offsets, strict=True) if o is None])
+    )
     unique = mixed.unique().to_list()
     by_hour = hours.replace_strict(
         unique, [clock.hour_offset(hour) for hour in unique], default=None, return_dtype=pl.Int64
@@ -416,7 +418,8 @@ def packed_moment(
     month: pl.Expr, day: pl.Expr, hour: pl.Expr, minute: pl.Expr, second: pl.Expr
 ) -> pl.Expr:
     """(month, day, hour, minute, second) as one comparable integer."""
-    return _pack(month, day, hour, minute, second)
+    packed: pl.Expr = _pack(month, day, hour, minute, second)
+    return packed
 
 
 def run_slow(

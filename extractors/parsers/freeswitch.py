@@ -158,7 +158,7 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
         slow_plain = plain.select("_order", "line")
     else:
         fast = pl.concat([fits, values], how="horizontal")
-        fast = _fast_columns(fast.lazy(), options, clock)
+        fast = _fast_columns(fast.lazy(), clock)
         slow_plain = pl.concat(
             [
                 plain.filter(~pl.col("_fits")).select("_order", "line"),
@@ -223,19 +223,19 @@ def _time_expr(names: list[str], stem: str) -> tuple[pl.Expr, pl.Expr, bool]:
 _LAST_SECOND = 253402300799  # 9999-12-31 23:59:59 UTC
 
 
-def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> pl.DataFrame:
+def _fast_columns(frame: pl.LazyFrame, clock: LocalClock) -> pl.DataFrame:
     """Times and billsec of the plain rows, `_ok` where no row parser is needed."""
     col = pl.col
     names = frame.collect_schema().names()
     parts = {stem: _time_expr(names, stem) for stem in ("start", "answer", "end")}
-    frame = frame.with_columns(
+    times = frame.with_columns(
         *(seconds.alias(f"_{stem}") for stem, (seconds, _, _) in parts.items()),
         *(bad.alias(f"_{stem}_bad") for stem, (_, bad, _) in parts.items()),
     ).collect()
     for stem, (_, _, local) in parts.items():
         if local:  # local stamps: the row parser's own UTC offset rule, hour by hour
-            offset = utc_offsets(frame[f"_{stem}"], clock)
-            frame = frame.with_columns(
+            offset = utc_offsets(times[f"_{stem}"], clock)
+            times = times.with_columns(
                 (col(f"_{stem}_bad") | (col(f"_{stem}").is_not_null() & offset.is_null())).alias(
                     f"_{stem}_bad"
                 ),
@@ -253,7 +253,7 @@ def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> 
         answered = pl.coalesce(
             answered, pl.when((billsec > 0).fill_null(False)).then(ended - billsec)
         )
-    lazy = frame.lazy().with_columns(
+    lazy = times.lazy().with_columns(
         started=started, ended=ended, answered=answered, _billsec=billsec,
         _billsec_text=billsec_text,
     )  # fmt: skip
