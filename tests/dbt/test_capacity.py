@@ -69,8 +69,7 @@ def raw_statements() -> list[str]:
         "create table raw.site_trunks (tenant_id text, site_id text, trunk text, carrier text, channels bigint)",
         "insert into raw.site_trunks values ('acme', 'london', 'SIP-GAMMA', 'gamma', 2), "
         "('acme', 'london', 'BIG', 'bt', 250)",
-        # every format's table, empty but sip's: source_or_empty's stand-in for a missing raw
-        # table has no alias, which PostgreSQL 15 rejects ("subquery in FROM must have an alias")
+        # every format's raw table, as after a first ingest of each (only sip's has rows)
         *(f"create table raw.{table}_call_legs ({_LEG_COLUMNS})" for table in _FORMATS),
         f"insert into raw.sip_call_legs values {legs}",
     ]
