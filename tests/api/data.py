@@ -469,6 +469,15 @@ def build_serving_snapshot(path: Path) -> Path:
     return path
 
 
+def copy_file(source: Path, target: Path) -> Path:
+    """A private copy of a template file (each test may lock or replace its own)."""
+    import shutil
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    return target
+
+
 def seed_live_store(path: Path, now: datetime | None = None) -> datetime:
     """A live store written by the sidecar's own LiveStore: one answered call on a trunk, one
     ringing call, an ended call, a configured trunk, an alert and a feed. Returns `now`."""
@@ -503,53 +512,56 @@ def seed_live_store(path: Path, now: datetime | None = None) -> datetime:
 
     store = LiveStore(path)
     try:
-        store.set_trunks({("acme", "london", "SIP-GAMMA"): 4})
-        started = now - timedelta(seconds=95)
-        store.apply(event("start", "live-1", "201", started))
-        store.apply(
-            event("answer", "live-1", "201", started, answered_at=started + timedelta(seconds=5))
-        )
-        store.apply(
-            event(
-                "start",
-                "live-2",
-                "202",
-                now - timedelta(seconds=4),
-                direction="inbound",
-                calling_number="01632960999",
-                trunk=None,
+        with store.batch():  # one transaction: one fsync
+            store.set_trunks({("acme", "london", "SIP-GAMMA"): 4})
+            started = now - timedelta(seconds=95)
+            store.apply(event("start", "live-1", "201", started))
+            store.apply(
+                event(
+                    "answer", "live-1", "201", started, answered_at=started + timedelta(seconds=5)
+                )
             )
-        )
-        old = now - timedelta(minutes=30)
-        store.apply(event("start", "done-1", "203", old))
-        store.apply(
-            event(
-                "end",
-                "done-1",
-                "203",
-                old,
-                answered_at=old + timedelta(seconds=3),
-                ended_at=old + timedelta(seconds=63),
-                duration_seconds=60,
+            store.apply(
+                event(
+                    "start",
+                    "live-2",
+                    "202",
+                    now - timedelta(seconds=4),
+                    direction="inbound",
+                    calling_number="01632960999",
+                    trunk=None,
+                )
             )
-        )
-        store.record_alert(
-            Alert(
-                alert_id="premium-abc",
-                rule="premium",
-                rule_type="premium_destination",
-                tenant_id="acme",
-                site_id="london",
-                extension="201",
-                called_number="909090",
-                called_e164="44909090",
-                event_at=now - timedelta(seconds=60),
-                detected_at=now - timedelta(seconds=59),
-                severity="high",
-                message="Premium-rate call from 201 to +44909090",
+            old = now - timedelta(minutes=30)
+            store.apply(event("start", "done-1", "203", old))
+            store.apply(
+                event(
+                    "end",
+                    "done-1",
+                    "203",
+                    old,
+                    answered_at=old + timedelta(seconds=3),
+                    ended_at=old + timedelta(seconds=63),
+                    duration_seconds=60,
+                )
             )
-        )
-        store.record_feed("cucm-london", "acme", "london", now - timedelta(seconds=10), False)
+            store.record_alert(
+                Alert(
+                    alert_id="premium-abc",
+                    rule="premium",
+                    rule_type="premium_destination",
+                    tenant_id="acme",
+                    site_id="london",
+                    extension="201",
+                    called_number="909090",
+                    called_e164="44909090",
+                    event_at=now - timedelta(seconds=60),
+                    detected_at=now - timedelta(seconds=59),
+                    severity="high",
+                    message="Premium-rate call from 201 to +44909090",
+                )
+            )
+            store.record_feed("cucm-london", "acme", "london", now - timedelta(seconds=10), False)
     finally:
         store.close()
     return now
