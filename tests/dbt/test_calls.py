@@ -264,24 +264,6 @@ def _land(warehouse: Warehouse, tmp_path: Path) -> None:
     )
     assert summary.total_rejects == 0, summary.rejects
     assert summary.legs == {"cucm": 4, "3cx": 2, "asterisk": 3, "sip": 3}
-    _create_missing_leg_tables(warehouse)
-
-
-# The raw leg tables dlt creates (extractors/raw_tables.py), for the formats this test lands none of.
-_RAW_LEG_COLUMNS = (
-    "tenant_id text, site_id text, source_format text, source_record_id text, call_id text, "
-    "started_at timestamp with time zone, answered_at timestamp with time zone, "
-    "ended_at timestamp with time zone, ring_seconds bigint, duration_seconds bigint, "
-    "direction text, disposition text, calling_number text, called_number text, extension text, "
-    "trunk text, account_code text, raw text, extra text, _dlt_load_id text"
-)
-
-
-def _create_missing_leg_tables(warehouse: Warehouse) -> None:
-    """Empty raw tables for the other formats. macros/source_or_empty.sql stands in for a missing
-    table with an unaliased subquery, which PostgreSQL before 16 refuses (reported to the lead)."""
-    for table in ("teams", "zoom", "avaya", "mitel", "freeswitch"):
-        _query(warehouse, f"create table if not exists raw.{table}_call_legs ({_RAW_LEG_COLUMNS})")
 
 
 def _dbt(warehouse: Warehouse, tmp_path: Path, *args: str) -> list[str]:
