@@ -1,10 +1,11 @@
 {#- Longest-prefix lookup as a chain of equi-joins, one per prefix length, so that it runs as hash
     joins on both engines (a `like prefix || '%'` join is a nested loop). `keys` are the extra
-    equality columns as (lookup column, leg expression) pairs.
+    equality columns as (lookup column, leg expression) pairs; `lengths` the prefix lengths to
+    probe, longest first (macros/prefix_lengths.sql).
     longest_prefix_joins(...) emits the left joins; longest_prefix_pick(...) the coalesce of
     `pick_column` from the longest length that matched. -#}
-{% macro longest_prefix_joins(alias, lookup, number, keys=[], max_length=15) -%}
-    {%- for length in range(max_length, 0, -1) %}
+{% macro longest_prefix_joins(alias, lookup, number, keys=[], lengths=range(15, 0, -1)) -%}
+    {%- for length in lengths %}
     left join {{ lookup }} as {{ alias }}_{{ length }}
         on {{ alias }}_{{ length }}.prefix = substr({{ number }}, 1, {{ length }})
         {%- for lookup_column, leg_expression in keys %}
@@ -14,17 +15,30 @@
     {%- endfor %}
 {%- endmacro %}
 
-{% macro longest_prefix_pick(alias, pick_column, max_length=15) -%}
+{% macro longest_prefix_pick(alias, pick_column, lengths=range(15, 0, -1)) -%}
     coalesce(
-        {%- for length in range(max_length, 0, -1) %}
-        {{ alias }}_{{ length }}.{{ pick_column }}{{ "," if not loop.last }}
+        {%- for length in lengths %}
+        {{ alias }}_{{ length }}.{{ pick_column }},
         {%- endfor %}
+        cast(null as text)
     )
 {%- endmacro %}
 
-{#- One text value from several columns, for "did any input change" comparisons; null-safe. -#}
+{#- One value from several columns, for "did any input change" comparisons; null-safe. Only ever
+    compared with values from the same warehouse. DuckDB: its 64-bit hash (fast; a collision
+    would need 2^-64 luck); elsewhere the md5 of the values as text. -#}
 {% macro fingerprint(columns) -%}
+    {{ return(adapter.dispatch('fingerprint')(columns)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint(columns) -%}
+    md5(
     {%- for column in columns -%}
         coalesce(cast({{ column }} as text), '~'){{ " || '|' || " if not loop.last }}
     {%- endfor -%}
+    )
+{%- endmacro %}
+
+{% macro duckdb__fingerprint(columns) -%}
+    cast(hash({{ columns | join(', ') }}) as text)
 {%- endmacro %}

@@ -33,7 +33,7 @@ SCHEMA = [
     "extension_digits bigint)",
     "create table raw.site_trunks (tenant_id text, site_id text, trunk text, carrier text, "
     "channels bigint)",
-    # every format's table: on Postgres the staging of a missing raw table fails (see report)
+    # every format's raw table, as an install that has landed each format has them
     *(
         f"create table raw.{fmt}_call_legs ({_LEG_COLUMNS})"
         for fmt in (

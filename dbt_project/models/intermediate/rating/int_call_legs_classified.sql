@@ -9,6 +9,8 @@
 --   window: weekend = Saturday/Sunday, peak = Monday-Friday [peak_start, peak_end), else offpeak;
 -- * rating_fingerprint: every input of the rating, so an incremental build re-rates a leg
 --   exactly when one of them changed (a new or re-imported card version included).
+{%- set country_lengths = prefix_lengths(ref('country_codes'), [3, 2, 1], column='country_code') %}
+{%- set range_lengths = prefix_lengths(ref('destination_ranges'), range(8, 0, -1) | list) %}
 with
 
 legs as (
@@ -59,7 +61,8 @@ located as (
         coalesce(site_trunks.carrier, sites.carrier) as carrier,
         {{ local_timestamp('legs.started_at', 'legs.site_timezone') }} as started_local_at,
         -- the dialled digits after the outside-line prefix, to tell a locally dialled number
-        {{ number_digits('legs.called_number') }} as called_digits,
+        -- translate, not the regex of number_digits(): the same result, several times faster
+        translate(trim(legs.called_number), ' ().-' || chr(9), '') as called_digits,
         sites.outside_line_prefix,
         sites.national_prefix,
         sites.international_prefix,
@@ -94,9 +97,9 @@ dialled as (
 destinations as (
     select
         dialled.*,
-        {{ longest_prefix_pick('called_country', 'country', 3) }} as called_country,
-        {{ longest_prefix_pick('called_country', 'prefix', 3) }} as called_country_code,
-        {{ longest_prefix_pick('called_range', 'destination_type', 8) }} as range_type,
+        {{ longest_prefix_pick('called_country', 'country', country_lengths) }} as called_country,
+        {{ longest_prefix_pick('called_country', 'prefix', country_lengths) }} as called_country_code,
+        {{ longest_prefix_pick('called_range', 'destination_type', range_lengths) }} as range_type,
         emergency.emergency_e164 is not null as is_emergency,
         dialled.called_e164 is not null
             and left(dialled.called_digits, 1) <> '+'
@@ -107,8 +110,8 @@ destinations as (
                 or left(dialled.dialled_digits, length(dialled.international_prefix))
                     <> dialled.international_prefix) as is_local_form
     from dialled
-    {{ longest_prefix_joins('called_country', 'country_codes', 'dialled.called_e164', max_length=3) }}
-    {{ longest_prefix_joins('called_range', 'destination_ranges', 'dialled.called_e164', max_length=8) }}
+    {{ longest_prefix_joins('called_country', 'country_codes', 'dialled.called_e164', lengths=country_lengths) }}
+    {{ longest_prefix_joins('called_range', 'destination_ranges', 'dialled.called_e164', lengths=range_lengths) }}
     left join emergency on dialled.called_e164 = emergency.emergency_e164
 ),
 

@@ -14,6 +14,9 @@
 -- null, unrated_reason says why), never 0.
 -- Incremental: a build rates only legs that are new or whose rating inputs changed
 -- (rating_fingerprint: a new or re-imported card version in force, a changed duration, ...).
+{%- set every_length = range(15, 0, -1) | list %}
+{%- set cost_lengths = prefix_lengths(ref('int_rate_cards_banded'), every_length, 'not is_resale') %}
+{%- set resale_lengths = prefix_lengths(ref('int_rate_cards_banded'), every_length, 'is_resale') %}
 with
 
 classified as (
@@ -61,17 +64,17 @@ chargeable as (
 matched as (
     select
         chargeable.*,
-        {{ longest_prefix_pick('cost_card', 'prefix') }} as rated_prefix,
-        {{ longest_prefix_pick('resale_card', 'prefix') }} as resale_prefix
+        {{ longest_prefix_pick('cost_card', 'prefix', cost_lengths) }} as rated_prefix,
+        {{ longest_prefix_pick('resale_card', 'prefix', resale_lengths) }} as resale_prefix
     from chargeable
     {{ longest_prefix_joins('cost_card', ref('int_rate_cards_banded'), 'chargeable.called_e164', keys=[
         ('version_id', "case when chargeable.is_billable then chargeable.rate_card_version end"),
         ('leg_band', 'chargeable.time_band'),
-    ]) }}
+    ], lengths=cost_lengths) }}
     {{ longest_prefix_joins('resale_card', ref('int_rate_cards_banded'), 'chargeable.called_e164', keys=[
         ('version_id', "case when chargeable.is_billable then chargeable.resale_card_version end"),
         ('leg_band', 'chargeable.resale_time_band'),
-    ]) }}
+    ], lengths=resale_lengths) }}
 ),
 
 priced_rows as (

@@ -37,6 +37,7 @@ candidates as (
 final as (
     select
         version_id,
+        is_resale,
         leg_band,
         prefix,
         cast(length(prefix) as integer) as prefix_length,
