@@ -49,7 +49,7 @@ TRUNK_CALL_ID = "7f3a9c1e@198.51.100.7"
 
 
 def _refer(flow: CallFlow, t: float) -> list[Any]:
-    """201 (the callee of the PBX's leg) asks the PBX to transfer the caller to 202; 202 Accepted."""
+    """201 (callee of the PBX's leg) asks the PBX to transfer the caller to 202: 202 Accepted."""
     headers = [
         f"Via: SIP/2.0/UDP {flow.callee[0]}:{flow.callee[1]};branch=z9hG4bK-refer1",
         f"From: <{flow.ruri}>;tag={flow.to_tag}",
@@ -126,7 +126,7 @@ ANSWERED = {"disposition": "answered", "currency": "GBP", "unrated_legs": 0}
 # (source_format, call_id) -> the expected fct_calls columns, hand-derived from the scenario files
 # and docs/calls.md.
 EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
-    # PSTN -> 1000 (talks 60 s) -> blind transfer (1000's consult to 2000 unanswered) -> 2000 talks 120 s
+    # PSTN -> 1000 (talks 60 s) -> blind transfer (consult to 2000 unanswered) -> 2000 talks 120 s
     ("cucm", "LONCLUSTER:1:5001"): {
         "call_started_at": _utc("2024-03-12 09:40:00"),
         "call_ended_at": _utc("2024-03-12 09:43:12"),
@@ -162,7 +162,7 @@ EXPECTED: dict[tuple[str, str], dict[str, Any]] = {
         "cost": Decimal("0.1050"),
         **ANSWERED,
     },
-    # external caller -> 201 -> transferred (ReplacedDst) to 205; one record, the path from its chain
+    # external caller -> 201 -> transferred (ReplacedDst) to 205; one record, path from its chain
     ("3cx", "4711"): {
         "call_started_at": _utc("2024-03-11 09:15:02"),
         "call_ended_at": _utc("2024-03-11 09:17:14"),
