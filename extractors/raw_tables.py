@@ -30,7 +30,7 @@ LEG_TABLES: dict[str, str] = {fmt: legs_table_name(fmt) for fmt in FORMATS}
 
 # Declare every column: dlt does not create a column that is null in every row of a load
 # (trunk and account_code on an internal-only file), and the staging models select them all.
-_DLT_TYPES = {
+_DLT_TYPES: dict[pa.DataType, dict[str, Any]] = {
     pa.string(): {"data_type": "text"},
     pa.int64(): {"data_type": "bigint"},
     pa.timestamp("us", tz="UTC"): {"data_type": "timestamp", "timezone": True, "precision": 6},
