@@ -213,7 +213,7 @@ def write_statements(
             for row in rows:
                 writer.writerow([_cell(row[name]) for name in STATEMENT_COLUMNS])
             for currency, total in sorted(_totals(rows).items()):
-                total_row = dict.fromkeys(STATEMENT_COLUMNS, "")
+                total_row: dict[str, Any] = dict.fromkeys(STATEMENT_COLUMNS, "")
                 total_row |= {
                     "tenant_id": tenant_id,
                     "cost_centre": centre,
