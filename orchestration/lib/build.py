@@ -40,7 +40,7 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
         for name in ("dagster", "dagster.builtin"):
             logging.getLogger(name).setLevel(logging.ERROR)
             logging.getLogger(name).propagate = False
-    job = defs().get_job_def(job_name)
+    job = defs().resolve_job_def(job_name)
     output = (
         contextlib.nullcontext()
         if verbose
