@@ -268,9 +268,21 @@ def normalised(raw: pl.Expr) -> pl.Expr:
     return raw.str.replace_all(" {2,}", " ").str.strip_chars(" ")
 
 
-def _digest(texts: list[str | None]) -> list[str | None]:
+def record_keys(texts: list[str | None]) -> list[str | None]:
+    """`record_key` of each normalised text in order, with its occurrence among the texts
+    before it (None stays None: no key due)."""
     sha256 = hashlib.sha256
-    return [None if text is None else sha256(text.encode()).hexdigest()[:32] for text in texts]
+    seen: dict[str, int] = {}
+    keys: list[str | None] = []
+    append = keys.append
+    for text in texts:
+        if text is None:
+            append(None)
+            continue
+        occurrence = seen.get(text, 0)
+        seen[text] = occurrence + 1
+        append(f"{sha256(text.encode()).hexdigest()[:32]}-{occurrence}")
+    return keys
 
 
 def _slow_leg_frame(slow: SlowRows) -> pl.DataFrame:
@@ -360,14 +372,7 @@ def finish(
     # across versions) and how many identical texts due a key came before it.
     norm = pl.when(pl.col("_key_due")).then(pl.col("_norm"))
     legs = legs.with_columns(_norm=norm)
-    digests = pl.Series(_digest(legs["_norm"].to_list()), dtype=pl.String)
-    legs = legs.with_columns(
-        _key=pl.concat_str(
-            digests,
-            pl.lit("-"),
-            pl.int_range(pl.len(), dtype=pl.Int64).over("_norm").cast(pl.String),
-        )
-    )
+    legs = legs.with_columns(_key=pl.Series(record_keys(legs["_norm"].to_list()), dtype=pl.String))
     keys = legs.filter(pl.col("_reject")).select("_order", "_key")
     legs = legs.filter(~pl.col("_reject"))
     record_id = pl.coalesce("source_record_id", "_key")

@@ -6,8 +6,10 @@
 - The no-year and no-date rules: the latest year (or day) that does not put the record in the
   future relative to `ParseContext.now`.
 - `LegRow`, the one intermediate shape of a parsed record (epoch seconds instead of datetimes),
-  turned either into `CallLeg` objects (`parse`) or straight into Arrow columns (`parse_table`),
-  so each format's mapping logic exists once and the bulk path skips per-leg objects.
+  turned either into `CallLeg` objects (`parse`) or straight into Arrow columns
+  (`tables_from_rows`, the bulk path of formats without a vectorised one). The vectorised bulk
+  paths (extractors.parsers._bulk) hand the records they do not map themselves to the row
+  parser as LegRows too, and use `LocalClock.day_offset`/`hour_offset`, the same DST rule.
 """
 
 from __future__ import annotations
