@@ -75,6 +75,7 @@ class LiveStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("pragma busy_timeout=10000")  # bus workers may share the file
         self._db.execute("pragma journal_mode=wal")
         self._db.execute("pragma synchronous=normal")  # the spool is the durable record
         self._db.executescript(SCHEMA)

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from callmeter.config import CallmeterConfig, ConfigError, Site, load_config
@@ -26,6 +28,7 @@ from extractors.parsers import ParseContext, Parser, get_parser
 from extractors.spool import SpoolReader, SpoolRecord, SpoolWriter, StreamKey
 from streaming import settings as cfg
 from streaming.alerts import Alert
+from streaming.bus import Bus, BusSettings, PartitionWorker, encode, partition_of
 from streaming.listeners import Item, LineListener
 from streaming.live_store import LiveStore
 from streaming.rules.base import RuleContext, StreamRule, event_from_leg
@@ -33,6 +36,10 @@ from streaming.rules.build import build_rules, rule_context
 from streaming.rules.capacity import FeedSilence
 
 log = logging.getLogger(__name__)
+
+# all: everything in one process (with a bus: listeners and a worker); listener: receive, spool
+# and publish; worker: consume partitions from the bus and run the rules.
+Role = Literal["all", "listener", "worker"]
 
 CONSUMER = "stream"  # the sidecar's own cursor in each spool stream
 _QUEUE_BATCHES = 64  # per listener: batches (a read chunk's lines) received, not yet spooled
@@ -57,6 +64,9 @@ class Stats:
     parse_rejects: int = 0
     alerts: int = 0
     alerts_duplicate: int = 0
+    published: int = 0  # records handed to the bus (listener role)
+    unknown_listener: int = 0  # bus records from a listener this config lacks (worker role)
+    extensions: set[str] = field(default_factory=set, repr=False)  # tenant/site/extension seen
 
 
 @dataclass
@@ -68,8 +78,8 @@ class _Feed:
     site: Site
     parser: Parser
     context: ParseContext
-    writer: SpoolWriter
-    reader: SpoolReader
+    writer: SpoolWriter | None  # None in a bus worker (the listener spooled the records)
+    reader: SpoolReader | None
     queue: asyncio.Queue[list[Item]] = field(default_factory=lambda: asyncio.Queue(_QUEUE_BATCHES))
     listener: LineListener | None = None
 
@@ -84,6 +94,8 @@ class Sidecar:
         *,
         config_path: Path | None = None,
         sink_factory: Callable[[list[dict[str, Any]], Path], AlertSink] | None = None,
+        role: Role = "all",
+        worker_id: str | None = None,
     ) -> None:
         self.config = config
         self.settings = settings
@@ -99,6 +111,34 @@ class Sidecar:
         self._config_mtime = _mtime(config_path)
         self.sink: AlertSink | None = None
         self.store: LiveStore | None = None
+        self.role = role
+        url = settings.resolved_bus()
+        if url is None and role != "all":
+            raise ConfigError(
+                f"role {role!r} needs a bus: set streaming.bus or CALLMETER_BUS (nats://...)"
+            )
+        self.bus_settings = (
+            BusSettings(
+                url,
+                settings.bus_name,
+                settings.partitions,
+                settings.bus_lease_seconds,
+                settings.bus_ack_wait,
+            )
+            if url is not None
+            else None
+        )
+        self.worker_id = worker_id or settings.worker_id or socket.gethostname()
+        self.bus: Bus | None = None
+        self.partition_worker: PartitionWorker | None = None
+
+    @property
+    def listens(self) -> bool:
+        return self.role in ("all", "listener")
+
+    @property
+    def works(self) -> bool:
+        return self.role in ("all", "worker")
 
     @property
     def ports(self) -> dict[str, int]:
@@ -126,25 +166,48 @@ class Sidecar:
                 for trunk, n in s.trunk_channels.items()
             }
         )
-        self.sink = self._sink_factory(list(self.settings.notify), self.state_dir / "notify")
+        notify_dir = self.state_dir / (
+            "notify" if self.listens else f"notify-{_safe(self.worker_id)}"
+        )
+        self.sink = self._sink_factory(list(self.settings.notify), notify_dir)
         await self.sink.start()
         now = datetime.now(UTC)
         for listener in self.settings.listeners:
-            self._feeds[listener.name] = self._feed(listener)
-            for rule in self._rule_objects():
-                if isinstance(rule, FeedSilence):
-                    rule.watch(listener.name, now)
-        for feed in self._feeds.values():
-            await self._replay(feed)
-        for feed in self._feeds.values():
-            feed.listener = LineListener(
-                feed.settings, self._deliverer(feed), self.settings.max_line_bytes
+            self._feeds[listener.name] = self._feed(listener, spool=self.listens)
+            if self.listens:
+                for rule in self._rule_objects():
+                    if isinstance(rule, FeedSilence):
+                        rule.watch(listener.name, now)
+        if self.bus_settings is not None:
+            self.bus = Bus(self.bus_settings)
+            await self.bus.connect()
+        if self.listens:
+            for feed in self._feeds.values():
+                await self._replay(feed)
+            for feed in self._feeds.values():
+                feed.listener = LineListener(
+                    feed.settings, self._deliverer(feed), self.settings.max_line_bytes
+                )
+                await feed.listener.start()
+                self._tasks.append(
+                    asyncio.create_task(self._spool_loop(feed), name=f"spool-{feed.settings.name}")
+                )
+        if self.works and self.bus is not None:
+            self.partition_worker = PartitionWorker(
+                self.bus, _safe(self.worker_id), self._process_bus_records
             )
-            await feed.listener.start()
-            self._tasks.append(
-                asyncio.create_task(self._spool_loop(feed), name=f"spool-{feed.settings.name}")
-            )
+            await self.partition_worker.start()
         self._tasks.append(asyncio.create_task(self._tick_loop(), name="tick"))
+
+    async def abort(self) -> None:
+        """Stop as a crash would: nothing acked, nothing released, no connection drained
+        (tests of the bus's redelivery)."""
+        if self.partition_worker is not None:
+            await self.partition_worker.abort()
+            self.partition_worker = None
+        if self.bus is not None:
+            await self.bus.abort()
+        await self.stop()
 
     async def stop(self) -> None:
         for feed in self._feeds.values():
@@ -153,11 +216,16 @@ class Sidecar:
         for feed in self._feeds.values():  # spool and process what was received
             while not feed.queue.empty():
                 await asyncio.sleep(0.01)
+        if self.partition_worker is not None:
+            await self.partition_worker.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for feed in self._feeds.values():
-            feed.writer.close()
+            if feed.writer is not None:
+                feed.writer.close()
+        if self.bus is not None:
+            await self.bus.close()
         if self.sink is not None:
             await self.sink.stop()
         if self.store is not None:
@@ -170,7 +238,7 @@ class Sidecar:
         finally:
             await self.stop()
 
-    def _feed(self, listener: cfg.Listener) -> _Feed:
+    def _feed(self, listener: cfg.Listener, spool: bool = True) -> _Feed:
         site = self.config.site(listener.tenant, listener.site)
         key = StreamKey(listener.tenant, listener.site, listener.format)
         try:
@@ -184,6 +252,8 @@ class Sidecar:
             options=site.formats.get(listener.format, {}),
             file_name=f"tcp:{listener.name}",
         )
+        if not spool:
+            return _Feed(listener, key, site, parser, context, None, None)
         writer = SpoolWriter(self.spool_dir, key, max_line_bytes=self.settings.max_line_bytes)
         return _Feed(listener, key, site, parser, context, writer, SpoolReader(self.spool_dir, key))
 
@@ -196,6 +266,7 @@ class Sidecar:
     async def _spool_loop(self, feed: _Feed) -> None:
         """Group commit: take what is queued, append it, fsync once, then process it."""
         per_line = self.settings.fsync == "line"
+        assert feed.writer is not None
         while True:
             items = await feed.queue.get()
             while len(items) < _GROUP and not feed.queue.empty():
@@ -216,7 +287,7 @@ class Sidecar:
             if not per_line:
                 await asyncio.to_thread(feed.writer.sync)
             try:
-                await self._process(feed, records)
+                await self._handle_spooled(feed, records)
             except Exception:  # logged; the records stay past the cursor and replay on restart
                 log.exception(
                     "processing %d records of %s failed", len(records), feed.settings.name
@@ -225,19 +296,104 @@ class Sidecar:
     async def _replay(self, feed: _Feed) -> None:
         """Process what was spooled but not yet processed before the last stop or crash."""
         total = 0
+        assert feed.reader is not None
         while records := feed.reader.read_new(CONSUMER, max_records=_GROUP):
-            await self._process(feed, records)
+            await self._handle_spooled(feed, records)
             total += len(records)
         if total:
             log.info("replayed %d spooled records of %s", total, feed.settings.name)
 
+    async def _handle_spooled(self, feed: _Feed, records: list[SpoolRecord]) -> None:
+        """Process spooled records here, or publish them to the bus; then move the cursor."""
+        assert feed.reader is not None
+        if self.bus is not None:
+            await self._publish(feed, records)
+        else:
+            await self._process(feed, records)
+        # The cursor moves only once every alert is in the delivery log, or every record is
+        # stored by the broker (replay safety); its fsyncs run off the event loop.
+        await asyncio.to_thread(feed.reader.commit, CONSUMER, records[-1].end)
+
     async def _process(self, feed: _Feed, records: list[SpoolRecord]) -> None:
-        """Evaluate spooled records, hand their alerts to the dispatcher, then move the cursor."""
+        """Evaluate spooled records and hand their alerts to the dispatcher."""
         alerts = self._evaluate_records(feed, records)
         await self._submit_all(alerts)
-        # The cursor moves only once every alert is in the delivery log (replay safety); its
-        # fsyncs run off the event loop so the listeners keep reading meanwhile.
-        await asyncio.to_thread(feed.reader.commit, CONSUMER, records[-1].end)
+
+    async def _publish(self, feed: _Feed, records: list[SpoolRecord]) -> None:
+        """Publish records to their partitions and wait for the broker's acks. A broker that is
+        away blocks this feed (backpressure) and is retried; the message ids (spool positions)
+        make a retry or a replay after a crash a duplicate the stream drops."""
+        assert self.bus is not None and self.bus_settings is not None
+        last_arrived = max(record.arrived_at for record in records)
+        for rule in self._rule_objects():
+            if isinstance(rule, FeedSilence):
+                rule.seen(feed.settings.name, last_arrived)
+        key = feed.key
+        pending = []
+        for record in records:
+            partition = partition_of(
+                key.tenant_id, self._partition_key(feed, record), self.bus_settings.partitions
+            )
+            msg_id = f"{key.tenant_id}/{key.site_id}/{key.source_format}/{record.end.encode()}"
+            data, headers = encode(feed.settings.name, record)
+            pending.append((partition, msg_id, data, headers))
+        delay = 0.2
+        while pending:
+            chunk = pending[:_SUBMIT_AT_ONCE]
+            results = await asyncio.gather(
+                *(self.bus.publish(key.tenant_id, *item) for item in chunk),
+                return_exceptions=True,
+            )
+            failed = [item for item, r in zip(chunk, results, strict=True) if r is not None]
+            if failed:
+                log.warning(
+                    "bus: %d records of %s not stored (%s); retrying in %.1f s",
+                    len(failed),
+                    feed.settings.name,
+                    next(r for r in results if r is not None),
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            pending = failed + pending[len(chunk) :]
+        self.stats.received += len(records)
+        self.stats.published += len(records)
+
+    def _partition_key(self, feed: _Feed, record: SpoolRecord) -> str:
+        """Site and extension of the record's first leg, else the listener: records of one
+        extension always land on one partition, so per-extension rules see all of them."""
+        if not record.is_reject:
+            try:
+                for item in feed.parser(record.payload + b"\n", self._context(feed, record)):
+                    if isinstance(item, CallLeg) and item.extension:
+                        return f"{feed.key.site_id}\x1f{item.extension}"
+            except Exception:  # the worker's parse reports it; here it only picks a partition
+                log.debug("partition key: the parser failed", exc_info=True)
+        return feed.settings.name
+
+    async def _process_bus_records(self, items: list[tuple[str, SpoolRecord]]) -> None:
+        """A batch from one partition: evaluate in order, then submit its alerts (the caller
+        acks the messages after this returns)."""
+        alerts: list[tuple[Alert, StreamRule]] = []
+        start = 0
+        while start < len(items):
+            listener = items[start][0]
+            end = start
+            while end < len(items) and items[end][0] == listener:
+                end += 1
+            feed = self._feeds.get(listener)
+            if feed is None:
+                log.error(
+                    "bus: %d records from listener %r, which this config does not have; "
+                    "they stay in the spool for the batch layer",
+                    end - start,
+                    listener,
+                )
+                self.stats.unknown_listener += end - start
+            else:
+                alerts.extend(self._evaluate_records(feed, [r for _, r in items[start:end]]))
+            start = end
+        await self._submit_all(alerts)
 
     def _evaluate_records(
         self, feed: _Feed, records: list[SpoolRecord]
@@ -259,9 +415,10 @@ class Sidecar:
                 len(records) - rejects,
                 rejects,
             )
-            for rule in rules:
-                if isinstance(rule, FeedSilence):
-                    rule.seen(feed.settings.name, last_arrived)
+            if self.bus is None:  # with a bus, feed silence is the listener's
+                for rule in rules:
+                    if isinstance(rule, FeedSilence):
+                        rule.seen(feed.settings.name, last_arrived)
             self.stats.received += len(records)
             self.stats.rejected_lines += rejects
             for record in records:
@@ -271,18 +428,22 @@ class Sidecar:
                 self.store.record_alert(alert)
         return alerts
 
-    def _evaluate(
-        self, feed: _Feed, record: SpoolRecord, rules: list[StreamRule], now: datetime
-    ) -> list[tuple[Alert, StreamRule]]:
-        assert self.store is not None
+    @staticmethod
+    def _context(feed: _Feed, record: SpoolRecord) -> ParseContext:
         # The arrival time is the parser's "now": a replay reads the record the same way.
-        context = ParseContext(
+        return ParseContext(
             timezone=feed.context.timezone,
             now=record.arrived_at,
             trunk_devices=feed.context.trunk_devices,
             options=feed.context.options,
             file_name=feed.context.file_name,
         )
+
+    def _evaluate(
+        self, feed: _Feed, record: SpoolRecord, rules: list[StreamRule], now: datetime
+    ) -> list[tuple[Alert, StreamRule]]:
+        assert self.store is not None
+        context = self._context(feed, record)
         found: list[tuple[Alert, StreamRule]] = []
         try:
             items = list(feed.parser(record.payload + b"\n", context))
@@ -297,6 +458,8 @@ class Sidecar:
                 self.stats.parse_rejects += 1
                 continue
             self.stats.legs += 1
+            if item.extension:
+                self.stats.extensions.add(f"{feed.key.tenant_id}/{feed.site.id}/{item.extension}")
             event = event_from_leg(
                 item, feed.key.tenant_id, feed.site, feed.settings.name, record.arrived_at
             )
@@ -327,7 +490,12 @@ class Sidecar:
             self.stats.alerts_duplicate += 1
 
     def _rule_objects(self) -> list[StreamRule]:
-        return [rule for _, rule in self._rules.values()]
+        rules = [rule for _, rule in self._rules.values()]
+        if self.bus is not None and self.role != "all":
+            # Feed silence needs every record of a listener: the listener's job with a bus.
+            wanted = self.role == "listener"
+            rules = [rule for rule in rules if isinstance(rule, FeedSilence) == wanted]
+        return rules
 
     async def _tick_loop(self) -> None:
         since_reload = 0.0
@@ -369,6 +537,11 @@ class Sidecar:
             return False
         log.info("rules reloaded: %s", ", ".join(self._rules))
         return True
+
+
+def _safe(name: str) -> str:
+    """A worker id usable in file and NATS key names."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", name)
 
 
 def _mtime(path: Path | None) -> float | None:

@@ -172,6 +172,15 @@ class StreamingSettings(_Strict):
     live_store: LiveStoreSettings = Field(default_factory=LiveStoreSettings)
     bus: str | None = None  # nats://...; CALLMETER_BUS overrides; None: one process, no broker
     partitions: int = Field(default=8, ge=1, le=1024)
+    # The install's stream, consumer and lease-bucket names on the bus (streaming/bus.py).
+    bus_name: str = Field(default="callmeter", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    bus_lease_seconds: float = Field(
+        default=3.0, ge=0.5, le=300
+    )  # a dead worker's partitions move after this
+    bus_ack_wait: float = Field(
+        default=10.0, ge=0.5, le=3600
+    )  # an unacked record is redelivered after this
+    worker_id: str | None = None  # default: the host name (--worker-id overrides)
     max_line_bytes: int = Field(default=DEFAULT_MAX_LINE_BYTES, ge=256)
     fsync: Literal["batch", "line"] = "batch"  # group commit, or one fsync per line
     reload_seconds: float = Field(default=2.0, gt=0)
