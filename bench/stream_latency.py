@@ -13,6 +13,7 @@ highest rate whose p99 stayed under one second with every alert delivered.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -76,7 +77,7 @@ def free_port() -> int:
 
 
 def start_sidecar(
-    workdir: Path, webhook_port: int, secret: str
+    workdir: Path, webhook_port: int, secret: str, bus: str | None = None, workers: int = 0
 ) -> tuple[subprocess.Popen[str], int]:
     document = yaml.safe_load((ROOT / "tests" / "fixtures" / "callmeter.yaml").read_text())
     port = free_port()
@@ -104,6 +105,8 @@ def start_sidecar(
             }
         ],
     }
+    if bus:
+        document["streaming"] |= {"bus": bus, "bus_name": f"cmbench_{secrets.token_hex(4)}"}
     config = workdir / "callmeter.yaml"
     config.write_text(yaml.safe_dump(document))
     env = {**os.environ, "CALLMETER_DATA_DIR": str(workdir / "data"), "BENCH_SECRET": secret}
@@ -117,6 +120,7 @@ def start_sidecar(
             "stream",
             "--log-level",
             "ERROR",
+            *(["--workers", str(workers)] if workers else []),
         ],
         cwd=ROOT,
         env=env,
@@ -130,10 +134,14 @@ def start_sidecar(
     raise SystemExit(f"callmeter stream exited with {process.wait()}")
 
 
-def run_rate(rate: int, seconds: float, premium_every: int) -> dict[str, Any]:
+def run_rate(
+    rate: int, seconds: float, premium_every: int, bus: str | None = None, workers: int = 0
+) -> dict[str, Any]:
     receiver = Receiver()
     with tempfile.TemporaryDirectory(prefix="callmeter-bench-") as tmp:
-        process, port = start_sidecar(Path(tmp), receiver.port, secrets.token_hex(8))
+        process, port = start_sidecar(Path(tmp), receiver.port, secrets.token_hex(8), bus, workers)
+        if bus:
+            time.sleep(3 * 3.0)  # the workers take their partitions (lease cycles)
         try:
             start = datetime.now(ZoneInfo("Europe/London")) - timedelta(hours=1)
             date, clock = f"{start:%m/%d}", f"{start:%H:%M} "
@@ -172,8 +180,10 @@ def run_rate(rate: int, seconds: float, premium_every: int) -> dict[str, Any]:
                 time.sleep(0.05)
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            process.wait(timeout=60)
             receiver.server.shutdown()
+            if bus:
+                delete_stream(bus, Path(tmp) / "callmeter.yaml")
     latencies = sorted(receiver.arrivals[e] - t for e, t in sent.items() if e in receiver.arrivals)
     quantiles = (
         statistics.quantiles(latencies, n=100) if len(latencies) >= 2 else [float("nan")] * 99
@@ -190,6 +200,25 @@ def run_rate(rate: int, seconds: float, premium_every: int) -> dict[str, Any]:
     }
 
 
+def delete_stream(bus: str, config: Path) -> None:
+    """Remove the run's stream and lease bucket from the broker."""
+    import asyncio
+
+    import nats
+
+    name = yaml.safe_load(config.read_text())["streaming"]["bus_name"]
+
+    async def delete() -> None:
+        nc = await nats.connect(bus)
+        js = nc.jetstream()
+        for action in (js.delete_stream(name), js.delete_key_value(f"{name}_leases")):
+            with contextlib.suppress(Exception):  # never created
+                await action
+        await nc.close()
+
+    asyncio.run(delete())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -199,8 +228,13 @@ def main() -> None:
     parser.add_argument(
         "--premium-every", type=int, default=20, help="one premium call per N lines"
     )
+    parser.add_argument("--bus", default=None, help="nats://... to run listener + workers")
+    parser.add_argument("--workers", type=int, default=0, help="worker processes (with --bus)")
     args = parser.parse_args()
-    results = [run_rate(int(r), args.seconds, args.premium_every) for r in args.rates.split(",")]
+    results = [
+        run_rate(int(r), args.seconds, args.premium_every, args.bus, args.workers)
+        for r in args.rates.split(",")
+    ]
     sustained = [
         r["rate"]
         for r in results
@@ -213,6 +247,8 @@ def main() -> None:
             {
                 "bench": "stream_latency",
                 "seconds_per_rate": args.seconds,
+                "bus": args.bus,
+                "workers": args.workers,
                 "results": results,
                 "highest_sustained_rate": max(sustained, default=None),
             }
