@@ -306,3 +306,22 @@ def test_a_single_line_gives_the_same_leg_on_both_paths(fmt: str) -> None:
     line = sample_lines(fmt, 11, 1)[0]
     tables = assert_agree(fmt, line.encode())
     assert tables.legs.num_rows == 1
+
+
+@pytest.mark.parametrize("fmt", list(GENERATORS))
+def test_well_formed_records_take_the_vectorised_path_and_rejects_the_row_parser(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = parser_module(fmt)
+    seen: list[int] = []
+    run_slow = module.run_slow
+
+    def counting(source_format: str, records: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(len(records))
+        return run_slow(source_format, records, *args, **kwargs)
+
+    monkeypatch.setattr(module, "run_slow", counting)
+    lines = sample_lines(fmt, 21, 500)
+    tables = module.parse_table("\n".join([*lines, "not a record"]).encode(), CTX)
+    assert seen == [1]  # the one bad line; 500 good ones never reach the row parser
+    assert (tables.legs.num_rows, tables.rejects.num_rows) == (500, 1)
