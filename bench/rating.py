@@ -16,6 +16,8 @@ reachable (127.0.0.1:5432, user postgres)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import resource
@@ -124,27 +126,28 @@ def _card_rows_sql(
 
 
 def compile_models(warehouse: Warehouse, target: Path) -> dict[str, str]:
-    """The compiled SQL of the rating models against this warehouse (is_incremental as it is now)."""
+    """The compiled SQL of the rating models against this warehouse (is_incremental as it is now).
+    In-process (a DuckDB file admits one process); what dbt prints stays out of the JSON line."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(warehouse.dbt_env())
-    result = dbtRunner().invoke(
-        [
-            "compile",
-            "--project-dir",
-            str(DBT_PROJECT),
-            "--profiles-dir",
-            str(DBT_PROJECT),
-            "--target-path",
-            str(target),
-            "--log-path",
-            str(target / "logs"),
-            "--quiet",
-            "--no-print",
-            "--select",
-            *MODELS,
-        ]
-    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        result = dbtRunner().invoke(
+            [
+                "compile",
+                "--project-dir",
+                str(DBT_PROJECT),
+                "--profiles-dir",
+                str(DBT_PROJECT),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target / "logs"),
+                "--quiet",
+                "--select",
+                *MODELS,
+            ]
+        )
     if not result.success:
         raise RuntimeError(f"dbt compile failed: {result.exception}")
     folder = target / "compiled" / "callmeter" / "models" / "intermediate" / "rating"
