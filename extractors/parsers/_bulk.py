@@ -79,8 +79,12 @@ def line_frame(data: bytes, encoding: str = "latin-1") -> pl.DataFrame:
     return frame.filter(pl.col("line").str.strip_chars(" \x00\r") != "")
 
 
-# One CSV field of printable ASCII: quoted ("" inside) or bare (no quote, no comma).
-_CSV_FIELD = r'(?:"(?:[\x20\x21\x23-\x7e]|"")*"|[\x20\x21\x23-\x2b\x2d-\x7e]*)'
+# One CSV field: quoted ("" inside) or bare (no quote, no comma), without control characters
+# and without whitespace other than the space (what Python's str.split/strip treat as
+# whitespace), so the record key's normalisation and strip() agree with polars'. Text the
+# mapping reads must be printable ASCII besides (checked per format); `raw` may hold any.
+_NOT_PLAIN = "\\x00-\\x1f\\x7f\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+_CSV_FIELD = rf'(?:"(?:[^"{_NOT_PLAIN}]|"")*"|[^",{_NOT_PLAIN}]*)'
 _CSV_BLANK = r'^(?:"[ ]*"|[ ]*)(?:,(?:"[ ]*"|[ ]*))*$'
 CsvRecord = tuple[int, str, list[str]]  # first line number, raw text, fields
 
@@ -182,6 +186,11 @@ def whole_input(data: bytes, lines: int) -> bytes | None:
     if count != lines or b"\r" in data or data.startswith(b"\xef\xbb\xbf"):
         return None
     return data if data.endswith(b"\n") else data + b"\n"
+
+
+def ascii_text(columns: Sequence[pl.Expr]) -> pl.Expr:
+    """True where all these texts are printable ASCII (what the fast expressions assume)."""
+    return pl.concat_str(columns).str.contains(r"^[\x20-\x7e]*$")
 
 
 def json_safe(text: pl.Expr) -> pl.Expr:

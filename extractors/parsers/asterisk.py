@@ -30,6 +30,7 @@ from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
 from ._bulk import (
+    ascii_text,
     csv_columns,
     csv_field_count,
     csv_fits,
@@ -313,6 +314,7 @@ def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> 
     )
     if "f:dcontext" in names:
         ok = ok & json_safe(col("f:dcontext"))
+    ok = ok & ascii_text([col(name) for name in names if name.startswith("f:")])
     return frame.with_columns(_ok=ok.fill_null(False))
 
 

@@ -28,6 +28,7 @@ from callmeter.legs import CallLeg, OccurrenceCounter, Rejected
 
 from . import ParseContext
 from ._bulk import (
+    ascii_text,
     csv_columns,
     csv_fits,
     csv_split,
@@ -269,6 +270,7 @@ def _fast_columns(frame: pl.LazyFrame, clock: LocalClock) -> pl.DataFrame:
         & json_safe(get("hangup_cause").str.strip_chars(" "))
         & json_safe(get("context"))
         & json_safe(get("bleg_uuid"))
+        & ascii_text([col(name) for name in names if name.startswith("f:")])
     )
     return lazy.with_columns(_ok=ok.fill_null(False)).collect()
 

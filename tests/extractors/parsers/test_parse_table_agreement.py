@@ -51,6 +51,36 @@ def test_mutated_records_give_the_same_tables_on_both_paths(fmt: str, data: st.D
     assert_agree(fmt, "\n".join(mixed).encode())
 
 
+# Text where Python and polars could differ: Unicode whitespace and digits, tabs, quotes.
+UNICODE = st.sampled_from(["\xa0", "\u2003", "\t", "ü", "\u0663", "\\", '"', "\x1c", "\x85"])
+
+
+@st.composite
+def unicode_mutated(draw: st.DrawFn, fmt: str) -> list[str]:
+    lines = sample_lines(fmt, draw(st.integers(0, 10_000)), draw(st.integers(1, 3)))
+    out = []
+    for line in lines:
+        chars = list(line)
+        for _ in range(draw(st.integers(1, 3))):
+            at = draw(st.integers(0, len(chars)))
+            if draw(st.booleans()) and at < len(chars):
+                chars[at] = draw(UNICODE)
+            else:
+                chars.insert(at, draw(UNICODE))
+        out.append("".join(chars))
+    return out
+
+
+@pytest.mark.parametrize("fmt", list(GENERATORS))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_unicode_whitespace_and_digits_give_the_same_tables_on_both_paths(
+    fmt: str, data: st.DataObject
+) -> None:
+    lines = data.draw(unicode_mutated(fmt))
+    assert_agree(fmt, "\n".join([*lines, *lines]).encode())
+
+
 @pytest.mark.parametrize("fmt", list(GENERATORS))
 @settings(max_examples=40, deadline=None)
 @given(text=st.lists(st.text(ALPHABET, max_size=120), min_size=1, max_size=4))
@@ -325,3 +355,23 @@ def test_well_formed_records_take_the_vectorised_path_and_rejects_the_row_parser
     tables = module.parse_table("\n".join([*lines, "not a record"]).encode(), CTX)
     assert seen == [1]  # the one bad line; 500 good ones never reach the row parser
     assert (tables.legs.num_rows, tables.rejects.num_rows) == (500, 1)
+
+
+def test_a_utf8_caller_name_the_mapping_does_not_read_stays_on_the_vectorised_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    module = parser_module("asterisk")
+    seen: list[int] = []
+    run_slow = module.run_slow
+
+    def counting(source_format: str, records: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(len(records))
+        return run_slow(source_format, records, *args, **kwargs)
+
+    monkeypatch.setattr(module, "run_slow", counting)
+    line = asterisk_row(
+        "2024-03-01 10:00:00", "2024-03-01 10:00:01", "2024-03-01 10:00:09", clid="Müller <205>"
+    )
+    tables = assert_agree("asterisk", line.encode())
+    assert seen == [0]  # `parse` never calls run_slow; parse_table sent nothing to it
+    assert tables.legs["raw"].to_pylist() == [line]
