@@ -105,7 +105,7 @@ def avaya_printer(time: str, cond: str = "A", calling: str = "2001") -> str:
     )
 
 
-AVAYA_CUSTOM = {
+AVAYA_CUSTOM: dict[str, Any] = {
     "layout": "customized",
     "fields": [
         {"name": "date", "length": 6}, {"name": "space", "length": 1},
@@ -145,7 +145,7 @@ def test_avaya_dst_gap_and_repeat_hours_and_ucids_agree() -> None:
 
 @pytest.mark.parametrize("options", [{}, {"date_order": "dmy"}])
 def test_avaya_four_digit_dates_and_leap_days_agree(options: dict[str, Any]) -> None:
-    fields = [{"name": "date", "length": 4}, *AVAYA_CUSTOM["fields"][1:]]  # type: ignore[index]
+    fields = [{"name": "date", "length": 4}, *AVAYA_CUSTOM["fields"][1:]]
     custom = {**AVAYA_CUSTOM, "fields": fields, **options}
     lines = [avaya_custom(d, "1200") for d in ("0229", "2902", "1231", "3112", "0230")]
     now = datetime(2025, 3, 1, tzinfo=UTC)
