@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import re
 import socket
 from collections.abc import Awaitable, Callable
@@ -34,6 +35,7 @@ from streaming.live_store import LiveStore
 from streaming.rules.base import RuleContext, StreamRule, event_from_leg
 from streaming.rules.build import build_rules, rule_context
 from streaming.rules.capacity import FeedSilence
+from streaming.webhooks import Route, WebhookEndpoint, graph_call_records
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Stats:
     alerts: int = 0
     alerts_duplicate: int = 0
     published: int = 0  # records handed to the bus (listener role)
+    notices: int = 0  # webhook payloads without a call record (Graph names the resource only)
     unknown_listener: int = 0  # bus records from a listener this config lacks (worker role)
     extensions: set[str] = field(default_factory=set, repr=False)  # tenant/site/extension seen
 
@@ -73,7 +76,7 @@ class Stats:
 class _Feed:
     """One listener's pipeline: queue -> spool writer -> processing."""
 
-    settings: cfg.Listener
+    settings: cfg.Listener | cfg.Webhook
     key: StreamKey
     site: Site
     parser: Parser
@@ -82,6 +85,13 @@ class _Feed:
     reader: SpoolReader | None
     queue: asyncio.Queue[list[Item]] = field(default_factory=lambda: asyncio.Queue(_QUEUE_BATCHES))
     listener: LineListener | None = None
+    # Webhook feeds: records already spooled (by the HTTP handler), waiting to be processed.
+    spooled: asyncio.Queue[SpoolRecord] = field(default_factory=asyncio.Queue)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def is_webhook(self) -> bool:
+        return isinstance(self.settings, cfg.Webhook)
 
 
 class Sidecar:
@@ -131,6 +141,7 @@ class Sidecar:
         self.worker_id = worker_id or settings.worker_id or socket.gethostname()
         self.bus: Bus | None = None
         self.partition_worker: PartitionWorker | None = None
+        self.endpoint: WebhookEndpoint | None = None
 
     @property
     def listens(self) -> bool:
@@ -172,7 +183,8 @@ class Sidecar:
         self.sink = self._sink_factory(list(self.settings.notify), notify_dir)
         await self.sink.start()
         now = datetime.now(UTC)
-        for listener in self.settings.listeners:
+        secrets = self._webhook_secrets() if self.listens else {}
+        for listener in [*self.settings.listeners, *self.settings.webhooks]:
             self._feeds[listener.name] = self._feed(listener, spool=self.listens)
             if self.listens:
                 for rule in self._rule_objects():
@@ -185,6 +197,11 @@ class Sidecar:
             for feed in self._feeds.values():
                 await self._replay(feed)
             for feed in self._feeds.values():
+                if isinstance(feed.settings, cfg.Webhook):
+                    self._tasks.append(
+                        asyncio.create_task(self._webhook_loop(feed), name=f"hook-{feed.key}")
+                    )
+                    continue
                 feed.listener = LineListener(
                     feed.settings, self._deliverer(feed), self.settings.max_line_bytes
                 )
@@ -192,6 +209,13 @@ class Sidecar:
                 self._tasks.append(
                     asyncio.create_task(self._spool_loop(feed), name=f"spool-{feed.settings.name}")
                 )
+            if self.settings.webhooks:
+                routes = {
+                    w.id: Route(w, secrets[w.id], self._accepter(self._feeds[w.name]))
+                    for w in self.settings.webhooks
+                }
+                self.endpoint = WebhookEndpoint(self.settings.http, routes)
+                await self.endpoint.start()
         if self.works and self.bus is not None:
             self.partition_worker = PartitionWorker(
                 self.bus, _safe(self.worker_id), self._process_bus_records
@@ -210,11 +234,13 @@ class Sidecar:
         await self.stop()
 
     async def stop(self) -> None:
+        if self.endpoint is not None:
+            await self.endpoint.stop()
         for feed in self._feeds.values():
             if feed.listener is not None:
                 await feed.listener.stop()
         for feed in self._feeds.values():  # spool and process what was received
-            while not feed.queue.empty():
+            while not (feed.queue.empty() and feed.spooled.empty()):
                 await asyncio.sleep(0.01)
         if self.partition_worker is not None:
             await self.partition_worker.stop()
@@ -238,7 +264,42 @@ class Sidecar:
         finally:
             await self.stop()
 
-    def _feed(self, listener: cfg.Listener, spool: bool = True) -> _Feed:
+    def _webhook_secrets(self) -> dict[str, str]:
+        """Each webhook's secret from its `secret_env` variable; a missing one names the key."""
+        found = {}
+        for index, hook in enumerate(self.settings.webhooks):
+            value = os.environ.get(hook.secret_env)
+            if not value:
+                raise ConfigError(
+                    f"streaming.webhooks[{index}] (id {hook.id}).secret_env: environment "
+                    f"variable {hook.secret_env} is not set"
+                )
+            found[hook.id] = value
+        return found
+
+    def _accepter(self, feed: _Feed) -> Callable[[bytes, datetime], Awaitable[None]]:
+        async def accept(body: bytes, arrived_at: datetime) -> None:
+            """Spool and fsync a webhook payload; it is then queued for processing in order."""
+            assert feed.writer is not None
+            async with feed.lock:
+                # The endpoint refuses bodies over max_body_bytes, the writer's limit here.
+                end = feed.writer.append(body, arrived_at)
+                await asyncio.to_thread(feed.writer.sync)
+                feed.spooled.put_nowait(SpoolRecord(body, arrived_at, None, end))
+
+        return accept
+
+    async def _webhook_loop(self, feed: _Feed) -> None:
+        while True:
+            records = [await feed.spooled.get()]
+            while not feed.spooled.empty() and len(records) < _GROUP:
+                records.append(feed.spooled.get_nowait())
+            try:
+                await self._handle_spooled(feed, records)
+            except Exception:  # the records stay past the cursor and replay on restart
+                log.exception("processing %d webhooks of %s failed", len(records), feed.key)
+
+    def _feed(self, listener: cfg.Listener | cfg.Webhook, spool: bool = True) -> _Feed:
         site = self.config.site(listener.tenant, listener.site)
         key = StreamKey(listener.tenant, listener.site, listener.format)
         try:
@@ -254,7 +315,12 @@ class Sidecar:
         )
         if not spool:
             return _Feed(listener, key, site, parser, context, None, None)
-        writer = SpoolWriter(self.spool_dir, key, max_line_bytes=self.settings.max_line_bytes)
+        limit = (
+            self.settings.http.max_body_bytes
+            if isinstance(listener, cfg.Webhook)
+            else self.settings.max_line_bytes
+        )
+        writer = SpoolWriter(self.spool_dir, key, max_line_bytes=limit)
         return _Feed(listener, key, site, parser, context, writer, SpoolReader(self.spool_dir, key))
 
     def _deliverer(self, feed: _Feed) -> Callable[[list[Item]], Awaitable[None]]:
@@ -362,9 +428,10 @@ class Sidecar:
     def _partition_key(self, feed: _Feed, record: SpoolRecord) -> str:
         """Site and extension of the record's first leg, else the listener: records of one
         extension always land on one partition, so per-extension rules see all of them."""
-        if not record.is_reject:
+        data = None if record.is_reject else self._parser_input(feed, record)
+        if data is not None:
             try:
-                for item in feed.parser(record.payload + b"\n", self._context(feed, record)):
+                for item in feed.parser(data, self._context(feed, record)):
                     if isinstance(item, CallLeg) and item.extension:
                         return f"{feed.key.site_id}\x1f{item.extension}"
             except Exception:  # the worker's parse reports it; here it only picks a partition
@@ -429,6 +496,14 @@ class Sidecar:
         return alerts
 
     @staticmethod
+    def _parser_input(feed: _Feed, record: SpoolRecord) -> bytes | None:
+        """What the format's parser reads of a record; None when it holds no call record
+        (a Graph notification that only names its resource)."""
+        if feed.is_webhook and feed.key.source_format == "teams":
+            return graph_call_records(record.payload)
+        return record.payload + b"\n"
+
+    @staticmethod
     def _context(feed: _Feed, record: SpoolRecord) -> ParseContext:
         # The arrival time is the parser's "now": a replay reads the record the same way.
         return ParseContext(
@@ -445,11 +520,13 @@ class Sidecar:
         assert self.store is not None
         context = self._context(feed, record)
         found: list[tuple[Alert, StreamRule]] = []
+        data = self._parser_input(feed, record)
+        if data is None:
+            self.stats.notices += 1
+            return found
         try:
-            items = list(feed.parser(record.payload + b"\n", context))
-        except (
-            Exception
-        ):  # a parser bug: keep serving; the line is in the spool for the batch layer
+            items = list(feed.parser(data, context))
+        except Exception:  # a parser bug: keep serving; the line is in the spool for batch
             log.exception("%s parser failed on a line", feed.settings.format)
             self.stats.parse_rejects += 1
             return found

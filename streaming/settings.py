@@ -48,6 +48,31 @@ class Listener(_Strict):
         return self.id or f"{self.format}-{self.port}"
 
 
+class Webhook(_Strict):
+    """A pushed cloud feed over HTTP: Zoom Phone webhooks or Microsoft Graph change
+    notifications, at POST /webhooks/<id> on the sidecar's `http` endpoint."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    format: Literal["zoom", "teams"]
+    tenant: str
+    site: str
+    # Zoom: the app's secret token (signatures, URL validation); Teams: the subscription's
+    # clientState. Read from this environment variable at start.
+    secret_env: str
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+
+class HttpEndpoint(_Strict):
+    """Where the webhook endpoint listens (only started when `webhooks` is not empty)."""
+
+    host: str = "0.0.0.0"  # noqa: S104 - Zoom and Graph call in from outside (behind a proxy)
+    port: int = Field(default=8095, ge=0, le=65535)  # 0: any free port (tests)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
 class _Rule(_Strict):
     id: str
     severity: Literal["info", "warning", "high", "critical"] = "high"
@@ -165,6 +190,8 @@ class LiveStoreSettings(_Strict):
 
 class StreamingSettings(_Strict):
     listeners: list[Listener] = Field(default_factory=list)
+    webhooks: list[Webhook] = Field(default_factory=list)
+    http: HttpEndpoint = Field(default_factory=HttpEndpoint)
     rules: list[Rule] = Field(default_factory=list)
     notify: list[dict[str, Any]] = Field(default_factory=list)  # validated by streaming.notify
     state_dir: Path | None = None  # default <data_dir>/streaming
@@ -187,9 +214,13 @@ class StreamingSettings(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StreamingSettings:
-        names = [listener.name for listener in self.listeners]
+        names = [feed.name for feed in [*self.listeners, *self.webhooks]]
         if len(set(names)) != len(names):
-            raise ValueError(f"listener ids must be unique, got {names}")
+            raise ValueError(f"listener and webhook ids must be unique, got {names}")
+        streams = [(w.tenant, w.site, w.format) for w in self.webhooks]
+        streams += [(lst.tenant, lst.site, lst.format) for lst in self.listeners]
+        if len(set(streams)) != len(streams):
+            raise ValueError("two feeds (listeners or webhooks) share a tenant, site and format")
         ports = [(lst.host, lst.port) for lst in self.listeners if lst.port]
         if len(set(ports)) != len(ports):
             raise ValueError("two listeners use the same port")
@@ -233,9 +264,10 @@ def parse_streaming(raw: Mapping[str, Any], source: str = "callmeter.yaml") -> S
 def load_streaming(config: CallmeterConfig, source: str = "callmeter.yaml") -> StreamingSettings:
     """The validated `streaming` section, with listeners checked against the tenants and sites."""
     settings = parse_streaming(config.streaming, source)
-    for index, listener in enumerate(settings.listeners):
-        try:
-            config.site(listener.tenant, listener.site)
-        except ConfigError as error:
-            raise ConfigError(f"{source}: streaming.listeners[{index}]: {error}") from None
+    for section, feeds in (("listeners", settings.listeners), ("webhooks", settings.webhooks)):
+        for index, feed in enumerate(feeds):
+            try:
+                config.site(feed.tenant, feed.site)
+            except ConfigError as error:
+                raise ConfigError(f"{source}: streaming.{section}[{index}]: {error}") from None
     return settings

@@ -105,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             for name, port in sidecar.ports.items():
                 print(f"listening {name} {port}", flush=True)
+            if sidecar.endpoint is not None:
+                print(f"webhooks {sidecar.endpoint.port}", flush=True)
             print("ready", flush=True)
             await stop.wait()
         finally:

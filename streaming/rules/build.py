@@ -65,5 +65,7 @@ def rule_context(config: CallmeterConfig, settings: cfg.StreamingSettings) -> Ru
         for t in config.tenants
         for s in t.sites
     }
-    listeners = {lst.name: (lst.tenant, lst.site) for lst in settings.listeners}
+    listeners = {
+        feed.name: (feed.tenant, feed.site) for feed in [*settings.listeners, *settings.webhooks]
+    }
     return RuleContext(sites, listeners)
