@@ -8,30 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from callmeter.settings import Warehouse
 
-from .landing import RawTable, land
-from .tabular import ImportRefused, Problem, RowReader, iso_date, read_sheet, text
+from .landing import RawTable, import_file, tenant_schema, tenant_table
+from .tabular import ImportRefused, RowReader, iso_date, read_tenant_sheet, text
 
 REQUIRED = ("account_code", "project", "client")
 OPTIONAL = ("valid_from",)
 PIPELINE = "callmeter_account_codes"
 
-SCHEMA = pa.schema(
+SCHEMA = tenant_schema(
     [
-        pa.field("tenant_id", pa.string(), nullable=False),
         pa.field("account_code", pa.string(), nullable=False),
         pa.field("project", pa.string(), nullable=False),
         pa.field("client", pa.string()),
         pa.field("valid_from", pa.date32()),
-        pa.field("imported_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("source_file", pa.string()),
-        pa.field("row_number", pa.int64(), nullable=False),
     ]
 )
 
@@ -62,10 +58,9 @@ def read_account_codes(data: bytes, file_name: str, tenant_id: str) -> AccountCo
     Raises:
         ImportRefused: with every problem, each naming the row and the column.
     """
-    sheet = read_sheet(data, file_name, required=REQUIRED, optional=OPTIONAL)
-    problems = list(sheet.problems)
-    if not tenant_id.strip():
-        problems.insert(0, Problem(None, "--tenant", "a tenant id is required"))
+    sheet, problems = read_tenant_sheet(
+        data, file_name, tenant_id, required=REQUIRED, optional=OPTIONAL
+    )
     codes: list[AccountCode] = []
     first_row: dict[tuple[str, date | None], int] = {}
     for number, row in sheet.rows:
@@ -96,21 +91,12 @@ def read_account_codes(data: bytes, file_name: str, tenant_id: str) -> AccountCo
 
 def account_codes_table(codes: AccountCodes, imported_at: datetime) -> pa.Table:
     """raw.account_codes rows of a validated file, as an Arrow table."""
-    return pa.Table.from_pylist(
-        [
-            {
-                "tenant_id": codes.tenant_id,
-                "account_code": c.account_code,
-                "project": c.project,
-                "client": c.client,
-                "valid_from": c.valid_from,
-                "imported_at": imported_at,
-                "source_file": codes.source_file,
-                "row_number": c.row_number,
-            }
-            for c in codes.codes
-        ],
-        schema=SCHEMA,
+    return tenant_table(
+        SCHEMA,
+        codes.codes,
+        tenant_id=codes.tenant_id,
+        source_file=codes.source_file,
+        imported_at=imported_at,
     )
 
 
@@ -129,9 +115,16 @@ def import_account_codes(
         ImportRefused: the file is invalid; nothing was written.
         OSError: the file cannot be read.
     """
-    codes = read_account_codes(path.read_bytes(), path.name, tenant_id)
-    if progress:
-        progress(f"validated {len(codes.codes)} rows; loading into the warehouse")
-    table = account_codes_table(codes, now or datetime.now(UTC))
-    land(warehouse, PIPELINE, [RawTable("account_codes", table, ["tenant_id"])], pipelines_dir)
-    return codes
+    return import_file(
+        path,
+        lambda data, name: read_account_codes(data, name, tenant_id),
+        lambda codes: len(codes.codes),
+        lambda codes, at: [
+            RawTable("account_codes", account_codes_table(codes, at), ["tenant_id"])
+        ],
+        warehouse,
+        PIPELINE,
+        pipelines_dir=pipelines_dir,
+        now=now,
+        progress=progress,
+    )

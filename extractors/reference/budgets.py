@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from callmeter.settings import Warehouse
 
-from .landing import RawTable, land
+from .landing import RawTable, import_file, tenant_schema, tenant_table
 from .tabular import (
     ImportRefused,
     Problem,
@@ -24,7 +24,7 @@ from .tabular import (
     currency,
     decimal,
     month_start,
-    read_sheet,
+    read_tenant_sheet,
     text,
 )
 
@@ -33,17 +33,13 @@ OPTIONAL = ("department", "cost_centre", "currency")
 AMOUNT_PLACES = 4  # raw.budgets.amount is decimal(18, 4)
 PIPELINE = "callmeter_budgets"
 
-SCHEMA = pa.schema(
+SCHEMA = tenant_schema(
     [
-        pa.field("tenant_id", pa.string(), nullable=False),
         pa.field("cost_centre", pa.string()),
         pa.field("department", pa.string()),
         pa.field("month", pa.date32(), nullable=False),
         pa.field("amount", pa.decimal128(18, AMOUNT_PLACES), nullable=False),
         pa.field("currency", pa.string()),
-        pa.field("imported_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("source_file", pa.string()),
-        pa.field("row_number", pa.int64(), nullable=False),
     ]
 )
 
@@ -80,10 +76,9 @@ def read_budgets(data: bytes, file_name: str, tenant_id: str) -> Budgets:
     Raises:
         ImportRefused: with every problem, each naming the row and the column.
     """
-    sheet = read_sheet(data, file_name, required=REQUIRED, optional=OPTIONAL)
-    problems = list(sheet.problems)
-    if not tenant_id.strip():
-        problems.insert(0, Problem(None, "--tenant", "a tenant id is required"))
+    sheet, problems = read_tenant_sheet(
+        data, file_name, tenant_id, required=REQUIRED, optional=OPTIONAL
+    )
     if sheet.columns and not {"department", "cost_centre"} & set(sheet.columns):
         problems.append(
             Problem(1, "cost_centre", "a department or a cost_centre column is required")
@@ -135,22 +130,12 @@ def _amount(value: object) -> Decimal:
 
 def budgets_table(budgets: Budgets, imported_at: datetime) -> pa.Table:
     """raw.budgets rows of a validated file, as an Arrow table."""
-    return pa.Table.from_pylist(
-        [
-            {
-                "tenant_id": budgets.tenant_id,
-                "cost_centre": b.cost_centre,
-                "department": b.department,
-                "month": b.month,
-                "amount": b.amount,
-                "currency": b.currency,
-                "imported_at": imported_at,
-                "source_file": budgets.source_file,
-                "row_number": b.row_number,
-            }
-            for b in budgets.budgets
-        ],
-        schema=SCHEMA,
+    return tenant_table(
+        SCHEMA,
+        budgets.budgets,
+        tenant_id=budgets.tenant_id,
+        source_file=budgets.source_file,
+        imported_at=imported_at,
     )
 
 
@@ -169,9 +154,16 @@ def import_budgets(
         ImportRefused: the file is invalid; nothing was written.
         OSError: the file cannot be read.
     """
-    budgets = read_budgets(path.read_bytes(), path.name, tenant_id)
-    if progress:
-        progress(f"validated {len(budgets.budgets)} rows; loading into the warehouse")
-    table = budgets_table(budgets, now or datetime.now(UTC))
-    land(warehouse, PIPELINE, [RawTable("budgets", table, ["tenant_id", "month"])], pipelines_dir)
-    return budgets
+    return import_file(
+        path,
+        lambda data, name: read_budgets(data, name, tenant_id),
+        lambda budgets: len(budgets.budgets),
+        lambda budgets, at: [
+            RawTable("budgets", budgets_table(budgets, at), ["tenant_id", "month"])
+        ],
+        warehouse,
+        PIPELINE,
+        pipelines_dir=pipelines_dir,
+        now=now,
+        progress=progress,
+    )

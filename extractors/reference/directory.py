@@ -11,24 +11,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
 from callmeter.settings import Warehouse
 
-from .landing import RawTable, land
-from .tabular import ImportRefused, Problem, RowReader, iso_date, read_sheet, text
+from .landing import RawTable, import_file, tenant_schema, tenant_table
+from .tabular import ImportRefused, Problem, RowReader, iso_date, read_tenant_sheet, text
 
 REQUIRED = ("extension", "name", "email", "department", "cost_centre", "site", "valid_from")
 OPTIONAL = ("valid_to", "gl_account")
 PIPELINE = "callmeter_directory"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
-SCHEMA = pa.schema(
+SCHEMA = tenant_schema(
     [
-        pa.field("tenant_id", pa.string(), nullable=False),
         pa.field("extension", pa.string(), nullable=False),
         pa.field("name", pa.string()),
         pa.field("email", pa.string()),
@@ -38,9 +37,6 @@ SCHEMA = pa.schema(
         pa.field("valid_from", pa.date32(), nullable=False),
         pa.field("valid_to", pa.date32()),
         pa.field("gl_account", pa.string()),
-        pa.field("imported_at", pa.timestamp("us", tz="UTC"), nullable=False),
-        pa.field("source_file", pa.string()),
-        pa.field("row_number", pa.int64(), nullable=False),
     ]
 )
 
@@ -105,10 +101,9 @@ def read_directory(
     Raises:
         ImportRefused: with every problem, each naming the row and the column.
     """
-    sheet = read_sheet(data, file_name, required=REQUIRED, optional=OPTIONAL)
-    problems = list(sheet.problems)
-    if not tenant_id.strip():
-        problems.insert(0, Problem(None, "--tenant", "a tenant id is required"))
+    sheet, problems = read_tenant_sheet(
+        data, file_name, tenant_id, required=REQUIRED, optional=OPTIONAL
+    )
 
     def site(value: object) -> str:
         raw = text(value) or ""
@@ -188,26 +183,12 @@ def _overlaps(entries: list[Entry]) -> list[Problem]:
 
 def directory_table(directory: Directory, imported_at: datetime) -> pa.Table:
     """raw.directory rows of a validated directory, as an Arrow table."""
-    return pa.Table.from_pylist(
-        [
-            {
-                "tenant_id": directory.tenant_id,
-                "extension": e.extension,
-                "name": e.name,
-                "email": e.email,
-                "department": e.department,
-                "cost_centre": e.cost_centre,
-                "site_id": e.site_id,
-                "valid_from": e.valid_from,
-                "valid_to": e.valid_to,
-                "gl_account": e.gl_account,
-                "imported_at": imported_at,
-                "source_file": directory.source_file,
-                "row_number": e.row_number,
-            }
-            for e in directory.entries
-        ],
-        schema=SCHEMA,
+    return tenant_table(
+        SCHEMA,
+        directory.entries,
+        tenant_id=directory.tenant_id,
+        source_file=directory.source_file,
+        imported_at=imported_at,
     )
 
 
@@ -239,9 +220,16 @@ def import_directory(
         ImportRefused: the file is invalid; nothing was written.
         OSError: the file cannot be read.
     """
-    directory = read_directory(path.read_bytes(), path.name, tenant_id, known_sites)
-    if progress:
-        progress(f"validated {len(directory.entries)} rows; loading into the warehouse")
-    table = directory_table(directory, now or datetime.now(UTC))
-    land(warehouse, PIPELINE, [RawTable("directory", table, ["tenant_id"])], pipelines_dir)
-    return directory
+    return import_file(
+        path,
+        lambda data, name: read_directory(data, name, tenant_id, known_sites),
+        lambda directory: len(directory.entries),
+        lambda directory, at: [
+            RawTable("directory", directory_table(directory, at), ["tenant_id"])
+        ],
+        warehouse,
+        PIPELINE,
+        pipelines_dir=pipelines_dir,
+        now=now,
+        progress=progress,
+    )

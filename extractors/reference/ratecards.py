@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from callmeter.settings import Warehouse
 
-from .landing import RawTable, land
+from .landing import UTC_TIMESTAMP, RawTable, import_file
 from .tabular import (
     ImportRefused,
     Problem,
@@ -50,7 +50,6 @@ _HHMM = re.compile(r"(\d{1,2}):(\d{2})")
 PIPELINE = "callmeter_rate_cards"
 
 MONEY = pa.decimal128(18, RATE_PLACES)
-UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 VERSION_SCHEMA = pa.schema(
     [
         pa.field("version_id", pa.string(), nullable=False),
@@ -382,17 +381,22 @@ def import_rate_card(
         ImportRefused: the card is invalid; nothing was written.
         OSError: the file cannot be read.
     """
-    card = read_rate_card(path.read_bytes(), path.name, version, progress)
-    if progress:
-        progress(f"validated {len(card.rates)} rows; loading into the warehouse")
-    versions, rates = rate_card_tables(card, now or datetime.now(UTC))
-    land(
+    return import_file(
+        path,
+        lambda data, name: read_rate_card(data, name, version, progress),
+        lambda card: len(card.rates),
+        _raw_tables,
         warehouse,
         PIPELINE,
-        [
-            RawTable("rate_card_versions", versions, merge_key=["version_id"]),
-            RawTable("rate_cards", rates, merge_key=["version_id"]),
-        ],
-        pipelines_dir,
+        pipelines_dir=pipelines_dir,
+        now=now,
+        progress=progress,
     )
-    return card
+
+
+def _raw_tables(card: RateCard, imported_at: datetime) -> list[RawTable]:
+    versions, rates = rate_card_tables(card, imported_at)
+    return [
+        RawTable("rate_card_versions", versions, merge_key=["version_id"]),
+        RawTable("rate_cards", rates, merge_key=["version_id"]),
+    ]

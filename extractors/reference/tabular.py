@@ -128,6 +128,26 @@ def read_sheet(
     return sheet
 
 
+def read_tenant_sheet(
+    data: bytes,
+    file_name: str,
+    tenant_id: str,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+) -> tuple[Sheet, list[Problem]]:
+    """read_sheet() for a tenant's file, with the problems so far (a blank tenant id first).
+
+    Returns:
+        The sheet, and a new list of its problems that the caller adds row problems to.
+    """
+    sheet = read_sheet(data, file_name, required=required, optional=optional)
+    problems = list(sheet.problems)
+    if not tenant_id.strip():
+        problems.insert(0, Problem(None, "--tenant", "a tenant id is required"))
+    return sheet, problems
+
+
 class _Unreadable(Exception):
     pass
 
