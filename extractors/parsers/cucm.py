@@ -22,16 +22,23 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
+from ._csvlines import (
+    csv_line_pattern,
+    describe_bad_line,
+    match_lines,
+    read_csv_columns,
+    split_lines,
+)
 from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, legs_from_table, rejects_from_table
 
 FORMAT: SourceFormat = "cucm"
@@ -91,157 +98,7 @@ _TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 _SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
 _RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
-
-
-@dataclass(frozen=True, slots=True)
-class Lines:
-    """The lines of one input: text, 1-based line number, and whether the bytes were UTF-8."""
-
-    frame: pl.DataFrame  # line_number: Int64, line: String, utf8: Boolean
-    raw: pa.Array  # the same lines as an Arrow string array (row i = line i + 1), for `raw`
-    starts: np.ndarray | None = None  # byte offset of each line in the input (UTF-8 input only)
-
-
-def split_lines(data: bytes) -> Lines:
-    """Cut bytes into lines (LF or CRLF) without a per-line Python loop when they are UTF-8.
-
-    The line ends are squeezed out of one copy of the bytes, which then backs an Arrow string
-    array of all lines directly (no copy per line).
-
-    Args:
-        data: The input bytes, without a BOM.
-
-    Returns:
-        Every line, including blank ones, with its number; a line that is not valid UTF-8 is
-        kept decoded with backslash escapes and flagged `utf8 = False`.
-    """
-    size = len(data) - 1 if data.endswith(b"\n") else len(data)  # no copy of the input
-    buffer = np.frombuffer(data, dtype=np.uint8, count=size)
-    ends = np.flatnonzero(buffer == 0x0A)
-    starts = np.empty(len(ends) + 1, dtype=np.int64)
-    starts[0], starts[1:] = 0, ends + 1
-    stops = np.empty(len(ends) + 1, dtype=np.int64)
-    stops[:-1], stops[-1] = ends, size
-    # A CR right before the line end belongs to the line end (CRLF files).
-    crlf = stops > starts
-    crlf[crlf] = buffer[stops[crlf] - 1] == 0x0D
-    stops[crlf] -= 1
-    keep = np.ones(len(buffer), dtype=bool)
-    keep[ends] = False
-    keep[stops[crlf]] = False
-    text = buffer[keep]
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(stops - starts, out=offsets[1:])
-    if len(text) < 2**31:
-        raw = pa.StringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
-        )
-    else:
-        raw = pa.LargeStringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets), pa.py_buffer(text)
-        )
-    try:
-        raw.validate(full=True)  # UTF-8 check, without decoding into a Python str
-    except pa.ArrowInvalid:
-        return _split_lines_slowly(data[:size])
-    n = len(starts)
-    frame = pl.DataFrame(
-        {
-            "line_number": pl.int_range(1, n + 1, eager=True, dtype=pl.Int64),
-            "line": pl.Series("line", raw),
-            "utf8": pl.repeat(True, n, eager=True),
-        }
-    )
-    return Lines(frame, raw, starts)
-
-
-def _split_lines_slowly(data: bytes) -> Lines:
-    text, valid = [], []
-    for raw in data.split(b"\n"):
-        raw = raw.removesuffix(b"\r")
-        try:
-            text.append(raw.decode("utf-8"))
-            valid.append(True)
-        except UnicodeDecodeError:
-            text.append(raw.decode("utf-8", "backslashreplace"))
-            valid.append(False)
-    frame = pl.DataFrame(
-        {
-            "line_number": pl.int_range(1, len(text) + 1, eager=True, dtype=pl.Int64),
-            "line": pl.Series(text, dtype=pl.String),
-            "utf8": pl.Series(valid, dtype=pl.Boolean),
-        }
-    )
-    return Lines(frame, pa.array(text, pa.string()))
-
-
-def csv_line_pattern(fields: int) -> str:
-    """A regular expression matching one RFC 4180 line of exactly `fields` fields."""
-    # A CR or LF inside a line (even quoted) would end a record for the CSV reader: not allowed.
-    field = r'(?:"(?:[^"\r\n]|"")*"|[^",\r\n]*)'
-    return f"^{field}(?:,{field}){{{fields - 1}}}$"
-
-
-def describe_bad_line(line: str, expected: int) -> str:
-    """Why a line failed the field-count pattern: its field count and/or its quoting."""
-    if "\r" in line:
-        return "carriage return inside the line (malformed line)"
-    try:
-        fields = next(csv.reader([line]), [])
-    except csv.Error as error:
-        return f"malformed line ({error})"
-    try:
-        next(csv.reader([line], strict=True), None)
-        quoting = None
-    except csv.Error as error:
-        quoting = str(error)
-    problems = []
-    if len(fields) != expected:
-        problems.append(f"{len(fields)} fields where the header has {expected}")
-    if quoting is not None:
-        problems.append(f"malformed quoting ({quoting})")
-    if not problems:
-        return "malformed quoting: a quote inside an unquoted field"
-    return ", ".join(problems) + " (truncated or malformed line)"
-
-
-def read_csv_columns(
-    lines: pl.Series | bytes, header: Sequence[str], wanted: Sequence[str], skip_lines: int = 0
-) -> pl.DataFrame:
-    """Read validated CSV lines (each exactly len(header) fields) into string columns.
-
-    Args:
-        lines: Lines that matched `csv_line_pattern(len(header))`, or the bytes of a run of such
-            lines, which saves joining them again (blank lines read as extra rows: the caller
-            checks the row count).
-        header: The column names, in file order.
-        wanted: The columns to return (a subset of `header`).
-        skip_lines: Lines of `lines` (bytes) to skip first, e.g. a header.
-
-    Returns:
-        One row per line, one String column per wanted name ("" for empty fields).
-    """
-    if isinstance(lines, bytes):
-        text = lines
-    elif lines.is_empty():
-        return pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in wanted})
-    else:
-        text = lines.str.join("\n").item().encode()
-    index = {name: i for i, name in reversed(list(enumerate(header)))}  # first wins on dupes
-    include = sorted({index[name] for name in wanted})
-    frame = pl.read_csv(
-        text,
-        has_header=False,
-        columns=include,
-        infer_schema=False,
-        quote_char='"',
-        skip_lines=skip_lines if isinstance(lines, bytes) else 0,
-    )
-    if len(frame.columns) != len(include):
-        raise ValueError(f"CSV reader returned {len(frame.columns)} of {len(include)} columns")
-    frame.columns = [f"c{i}" for i in include]  # the reader keeps the order it is given
-    # An unquoted empty field reads as null, a quoted one as "": both are "" here.
-    return frame.select(pl.col(f"c{index[name]}").fill_null("").alias(name) for name in wanted)
+_SPECULATE_MIN_LINES = 10_000  # from here the CSV read overlaps the line check
 
 
 def _file_reject(reason: str, raw: str, line_number: int | None, ctx: ParseContext) -> Rejected:
@@ -373,13 +230,16 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     # The data lines as they are in the input (no copy): skip to the first one.
     skip = int(body["line_number"][0]) - 1
     input_bytes = data if split.starts is not None else None
-    legs, rejected, bad_rows = _body_frames(body, input_bytes, skip, header, present, is_cmr, ctx)
+    legs, rejected, bad_rows = _body_frames(
+        body, split.raw, input_bytes, skip, header, present, is_cmr, ctx
+    )
     rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
     return _Frames(legs, rejects, split.raw)
 
 
 def _body_frames(
     body: pl.DataFrame,
+    raw: pa.Array,
     input_bytes: bytes | None,
     skip: int,
     header: Sequence[str],
@@ -389,18 +249,25 @@ def _body_frames(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Legs, value rejects and malformed-line rejects of some non-blank data lines."""
     pattern = csv_line_pattern(len(header))
-    body = body.with_columns(_ok=pl.col("utf8") & pl.col("line").str.contains(pattern))
-    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
     wanted = sorted({s for s in present.values() if s is not None})
+    lines = _body_lines(body, raw)
     columns = None
-    if bad.is_empty() and input_bytes is not None:
-        # Every line is good: the CSV reader can take the original bytes as they are.
-        try:
-            columns = read_csv_columns(input_bytes, header, wanted, skip_lines=skip)
-        except pl.exceptions.PolarsError:  # the reader may refuse a whitespace-only line
-            columns = None
-        if columns is not None and len(columns) != len(good):
-            columns = None
+    if input_bytes is not None and len(body) >= _SPECULATE_MIN_LINES:
+        # Nearly every file is all good lines: read the columns from the input bytes while the
+        # lines are checked (the reader and RE2 run outside the GIL), and keep the read only if
+        # every line passed.
+        with ThreadPoolExecutor(1) as pool:
+            checking = pool.submit(match_lines, lines, pattern)
+            columns = _read_input(input_bytes, header, wanted, skip, len(body))
+            matched = checking.result()
+    else:
+        matched = match_lines(lines, pattern)
+    body = body.with_columns(_ok=pl.col("utf8") & pl.Series(matched))
+    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
+    if not bad.is_empty():
+        columns = None
+    elif columns is None and input_bytes is not None:
+        columns = _read_input(input_bytes, header, wanted, skip, len(body))
     if columns is None:
         columns = read_csv_columns(good["line"], header, wanted)
     values = pl.concat([good.select("line_number", "line"), columns], how="horizontal")
@@ -413,7 +280,8 @@ def _body_frames(
         ),
     )
     computed = (
-        values.with_columns(_prepared(ctx))
+        _with_integers(values)
+        .with_columns(_trunk_flags(ctx))
         .with_columns(_reason_expr(is_cmr))
         .with_columns(_leg_exprs(ctx))
     )
@@ -437,6 +305,27 @@ def _body_frames(
         pl.lit("", dtype=pl.String).alias("_pkid"),
     )
     return legs, rejected, bad_rows
+
+
+def _body_lines(body: pl.DataFrame, raw: pa.Array) -> pa.Array:
+    """The body's lines as Arrow strings, sliced from `raw` (no copy) when they are one run."""
+    numbers = body["line_number"]
+    first, last = int(numbers[0]), int(numbers[-1])
+    if last - first == len(numbers) - 1:
+        return raw.slice(first - 1, len(numbers))
+    return raw.take(pa.array(numbers.to_numpy() - 1))
+
+
+def _read_input(
+    data: bytes, header: Sequence[str], wanted: Sequence[str], skip: int, lines: int
+) -> pl.DataFrame | None:
+    """The wanted columns read from the input bytes, or None if they do not read as `lines`
+    rows (a bad line, or a whitespace-only line the reader refuses or reads as a row)."""
+    try:
+        columns = read_csv_columns(data, header, wanted, skip_lines=skip)
+    except pl.exceptions.PolarsError:
+        return None
+    return columns if len(columns) == lines else None
 
 
 def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
@@ -482,9 +371,25 @@ _INT_COLUMNS = (
 )
 
 
-def _prepared(ctx: ParseContext) -> list[pl.Expr]:
-    """Columns several expressions share, computed once: integers and the trunk flags."""
-    return [_parse_int(name).alias(f"_i_{name}") for name in _INT_COLUMNS] + [
+def _with_integers(values: pl.DataFrame) -> pl.DataFrame:
+    """`values` with the integer columns parsed once (`_i_<name>`), null where not an integer.
+
+    The plain cast is tried first; only a column where it refused a non-empty value is parsed
+    again with surrounding whitespace stripped (" 42" is 42), which most files never need.
+    """
+    quick = values.with_columns(
+        pl.col(name).cast(pl.Int64, strict=False).alias(f"_i_{name}") for name in _INT_COLUMNS
+    )
+    refused = quick.select(
+        (_int(name).is_null() & (pl.col(name) != "")).any().alias(name) for name in _INT_COLUMNS
+    ).row(0, named=True)
+    retry = [name for name, any_refused in refused.items() if any_refused]
+    return quick.with_columns(_parse_int(name).alias(f"_i_{name}") for name in retry)
+
+
+def _trunk_flags(ctx: ParseContext) -> list[pl.Expr]:
+    """Whether each side's device is a trunk, computed once for several expressions."""
+    return [
         _is_trunk("origDeviceName", ctx.trunk_devices).alias("_orig_trunk"),
         _is_trunk("destDeviceName", ctx.trunk_devices).alias("_dest_trunk"),
     ]

@@ -33,8 +33,8 @@ import pyarrow as pa
 from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
+from ._csvlines import csv_line_pattern, read_csv_columns, split_lines
 from ._localtime import LegRow, LocalClock, items_from_rows, tables_from_rows
-from .cucm import csv_line_pattern, read_csv_columns, split_lines
 from .tables import LEG_SCHEMA, ParsedTables
 
 FORMAT: SourceFormat = "3cx"
