@@ -195,8 +195,8 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     """The bulk path: the legs and rejects of `parse` as Arrow tables, vectorised.
 
     Plain one-line rows are split by polars' CSV reader and mapped by expressions; the rest
-    (rejects, multi-line or odd quoting, non-ASCII text, DST transition hours) go through the
-    row parser, so `parse` and `parse_table` give the same records.
+    (rejects, multi-line or odd quoting, non-ASCII values the mapping reads, DST transition
+    hours) go through the row parser, so `parse` and `parse_table` give the same records.
 
     Raises:
         ValueError: the options are invalid (before any row is read).
