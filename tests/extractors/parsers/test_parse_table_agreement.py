@@ -375,3 +375,27 @@ def test_a_utf8_caller_name_the_mapping_does_not_read_stays_on_the_vectorised_pa
     tables = assert_agree("asterisk", line.encode())
     assert seen == [0]  # `parse` never calls run_slow; parse_table sent nothing to it
     assert tables.legs["raw"].to_pylist() == [line]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["Europe/London", "America/Santiago", "Australia/Lord_Howe", "Antarctica/Troll",
+     "America/Havana", "Africa/Casablanca", "Asia/Gaza"],
+)  # fmt: skip
+def test_a_whole_day_offset_is_what_every_hour_of_that_day_has(zone: str) -> None:
+    from datetime import date
+
+    from extractors.parsers._localtime import LocalClock
+
+    clock = LocalClock(ZoneInfo(zone))
+    first = date(2024, 1, 1).toordinal() - date(1970, 1, 1).toordinal()
+    transition_days = 0
+    for day in range(first, first + 366):
+        offset = clock.day_offset(day)
+        hours = {clock.hour_offset(day * 24 + hour) for hour in range(24)}
+        if offset is None:
+            transition_days += 1
+            assert len(hours) > 1
+        else:
+            assert hours == {offset}
+    assert transition_days >= 2
