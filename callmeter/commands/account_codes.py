@@ -6,45 +6,32 @@ refused with every problem listed, or it replaces the tenant's map."""
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
+
+from ._reference import add_tenant_import, run_tenant_import, to_stderr
 
 
 def register(commands: Any) -> None:
-    codes = commands.add_parser("accountcodes", help="import account codes (project and client)")
-    actions = codes.add_subparsers(dest="action", required=True, metavar="ACTION")
-    imp = actions.add_parser(
-        "import",
-        help="validate an account-code file and replace the tenant's map",
+    add_tenant_import(
+        commands,
+        "accountcodes",
+        run,
+        help="import account codes (project and client)",
+        import_help="validate an account-code file and replace the tenant's map",
         description=__doc__,
+        file="CSV: account_code, project, client[, valid_from]",
     )
-    imp.add_argument("file", type=Path, help="CSV: account_code, project, client[, valid_from]")
-    imp.add_argument("--tenant", required=True, help="tenant id from callmeter.yaml")
-    imp.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from callmeter.cli import CommandError
-    from callmeter.config import load_config
-    from callmeter.settings import load_warehouse
-    from extractors.reference import ImportRefused
     from extractors.reference.account_codes import import_account_codes
 
-    if not args.file.is_file():
-        raise CommandError(f"{args.file}: no such file")
-    tenant = load_config(args.config).tenant(args.tenant)
-    try:
-        codes = import_account_codes(
-            args.file,
-            tenant.id,
-            load_warehouse(),
-            progress=lambda message: print(message, file=sys.stderr),
-        )
-    except ImportRefused as refused:
-        raise CommandError(str(refused)) from None
-    except OSError as error:
-        raise CommandError(f"{args.file}: {error.strerror or error}") from None
+    tenant, codes = run_tenant_import(
+        args,
+        lambda tenant, warehouse: import_account_codes(
+            args.file, tenant.id, warehouse, progress=to_stderr
+        ),
+    )
     projects = len({c.project for c in codes.codes})
     print(
         f"imported {len(codes.codes)} account codes of {tenant.id} ({projects} projects); "

@@ -6,48 +6,36 @@ whole and refused with every problem listed, or it replaces raw.directory for th
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any
+
+from ._reference import add_tenant_import, run_tenant_import, to_stderr
 
 
 def register(commands: Any) -> None:
-    directory = commands.add_parser("directory", help="import a tenant's directory (extensions)")
-    actions = directory.add_subparsers(dest="action", required=True, metavar="ACTION")
-    imp = actions.add_parser(
-        "import", help="validate a directory file and replace the tenant's", description=__doc__
+    add_tenant_import(
+        commands,
+        "directory",
+        run,
+        help="import a tenant's directory (extensions)",
+        import_help="validate a directory file and replace the tenant's",
+        description=__doc__,
+        file="CSV: extension, name, email, department, cost_centre, site, valid_from[, valid_to, gl_account]",
     )
-    imp.add_argument(
-        "file",
-        type=Path,
-        help="CSV: extension, name, email, department, cost_centre, site, valid_from[, valid_to, gl_account]",
-    )
-    imp.add_argument("--tenant", required=True, help="tenant id from callmeter.yaml")
-    imp.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from callmeter.cli import CommandError
-    from callmeter.config import load_config
-    from callmeter.settings import load_warehouse
-    from extractors.reference import ImportRefused
     from extractors.reference.directory import import_directory
 
-    if not args.file.is_file():
-        raise CommandError(f"{args.file}: no such file")
-    tenant = load_config(args.config).tenant(args.tenant)
-    try:
-        directory = import_directory(
+    tenant, directory = run_tenant_import(
+        args,
+        lambda tenant, warehouse: import_directory(
             args.file,
             tenant.id,
-            load_warehouse(),
+            warehouse,
             known_sites={site.id for site in tenant.sites},
-            progress=lambda message: print(message, file=sys.stderr),
-        )
-    except ImportRefused as refused:
-        raise CommandError(str(refused)) from None
-    except OSError as error:
-        raise CommandError(f"{args.file}: {error.strerror or error}") from None
+            progress=to_stderr,
+        ),
+    )
     print(
         f"imported the directory of {tenant.id}: {len(directory.entries)} rows, "
         f"{directory.extensions} extensions ({directory.current} current), "

@@ -9,21 +9,22 @@ import argparse
 import sys
 import time
 from datetime import date
-from pathlib import Path
 from typing import Any
+
+from ._reference import add_import_parser, import_errors, require_file, to_stderr
 
 SHOWN_WARNINGS = 20  # a card with thousands of gaps must not flood the terminal
 
 
 def register(commands: Any) -> None:
-    ratecard = commands.add_parser("ratecard", help="import carrier and resale rate cards")
-    actions = ratecard.add_subparsers(dest="action", required=True, metavar="ACTION")
-    imp = actions.add_parser(
-        "import",
-        help="validate a rate card and land it as a new version",
+    imp = add_import_parser(
+        commands,
+        "ratecard",
+        help="import carrier and resale rate cards",
+        import_help="validate a rate card and land it as a new version",
         description=__doc__,
+        file="the card: CSV, or XLSX (first sheet)",
     )
-    imp.add_argument("file", type=Path, help="the card: CSV, or XLSX (first sheet)")
     imp.add_argument("--carrier", required=True, help="carrier name, as in callmeter.yaml")
     imp.add_argument(
         "--effective-from",
@@ -51,15 +52,12 @@ def parse_date(value: str, option: str) -> date:
 
 
 def run(args: argparse.Namespace) -> int:
-    from callmeter.cli import CommandError
     from callmeter.config import load_config
     from callmeter.settings import load_warehouse
-    from extractors.reference import ImportRefused
     from extractors.reference.ratecards import RateCardVersion, import_rate_card
 
     effective_from = parse_date(args.effective_from, "--effective-from")
-    if not args.file.is_file():
-        raise CommandError(f"{args.file}: no such file")
+    require_file(args.file)
     config = load_config(args.config)
     if args.tenant:
         config.tenant(args.tenant)  # a clear error for an unknown tenant
@@ -77,14 +75,8 @@ def run(args: argparse.Namespace) -> int:
         )
     version = RateCardVersion(args.carrier, effective_from, args.tenant, args.resale)
     started = time.monotonic()
-    try:
-        card = import_rate_card(
-            args.file, version, load_warehouse(), progress=lambda m: print(m, file=sys.stderr)
-        )
-    except ImportRefused as refused:
-        raise CommandError(str(refused)) from None
-    except OSError as error:
-        raise CommandError(f"{args.file}: {error.strerror or error}") from None
+    with import_errors(args.file):
+        card = import_rate_card(args.file, version, load_warehouse(), progress=to_stderr)
     bands = ", ".join(f"{band} {count}" for band, count in sorted(card.bands.items()))
     print(
         f"imported rate card {version.version_id}: {len(card.rates)} rows, "
