@@ -12,6 +12,7 @@ Rules are reloaded from callmeter.yaml when the file changes; listeners need a r
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import re
@@ -32,9 +33,10 @@ from streaming.alerts import Alert
 from streaming.bus import Bus, BusSettings, PartitionWorker, encode, partition_of
 from streaming.listeners import Item, LineListener
 from streaming.live_store import LiveStore
-from streaming.rules.base import RuleContext, StreamRule, event_from_leg
+from streaming.rules.base import CallEvent, RuleContext, StreamRule, event_from_leg
 from streaming.rules.build import build_rules, rule_context
 from streaming.rules.capacity import FeedSilence
+from streaming.sip_events import SipEvents
 from streaming.webhooks import Route, WebhookEndpoint, graph_call_records
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,7 @@ class Stats:
     alerts: int = 0
     alerts_duplicate: int = 0
     published: int = 0  # records handed to the bus (listener role)
+    sip_events: int = 0  # call start/answer/end events from SIP sources
     notices: int = 0  # webhook payloads without a call record (Graph names the resource only)
     unknown_listener: int = 0  # bus records from a listener this config lacks (worker role)
     extensions: set[str] = field(default_factory=set, repr=False)  # tenant/site/extension seen
@@ -142,6 +145,7 @@ class Sidecar:
         self.bus: Bus | None = None
         self.partition_worker: PartitionWorker | None = None
         self.endpoint: WebhookEndpoint | None = None
+        self.sip_sources: list[SipEvents] = []
 
     @property
     def listens(self) -> bool:
@@ -209,6 +213,16 @@ class Sidecar:
                 self._tasks.append(
                     asyncio.create_task(self._spool_loop(feed), name=f"spool-{feed.settings.name}")
                 )
+            for source in self.settings.sip:
+                site = self.config.site(source.tenant, source.site)
+                runner = SipEvents(
+                    source, site, self.state_dir, functools.partial(self._process_events, source)
+                )
+                self.sip_sources.append(runner)
+                for rule in self._rule_objects():
+                    if isinstance(rule, FeedSilence):
+                        rule.watch(source.id, now)
+                self._tasks.append(asyncio.create_task(self._run_sip(runner), name=source.id))
             if self.settings.webhooks:
                 routes = {
                     w.id: Route(w, secrets[w.id], self._accepter(self._feeds[w.name]))
@@ -244,6 +258,8 @@ class Sidecar:
                 await asyncio.sleep(0.01)
         if self.partition_worker is not None:
             await self.partition_worker.stop()
+        for runner in self.sip_sources:
+            runner.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -288,6 +304,38 @@ class Sidecar:
                 feed.spooled.put_nowait(SpoolRecord(body, arrived_at, None, end))
 
         return accept
+
+    async def _run_sip(self, runner: SipEvents) -> None:
+        try:
+            await runner.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # no capture privilege and no folder, a vanished interface
+            log.exception("sip source %s stopped", runner.source.id)
+
+    async def _process_events(self, source: cfg.SipSource, events: list[CallEvent]) -> None:
+        """Call events from SIP signalling: live store and every rule (in bus mode too: SIP
+        is evaluated where it is captured), then the alerts to the dispatcher."""
+        assert self.store is not None
+        rules = [rule for _, rule in self._rules.values()]
+        now = datetime.now(UTC)
+        arrived = max(event.arrived_at for event in events)
+        alerts: list[tuple[Alert, StreamRule]] = []
+        with self.store.batch():
+            self.store.record_feed_counts(
+                source.id, source.tenant, source.site, arrived, len(events), 0
+            )
+            for event in events:
+                self.store.apply(event)
+                for rule in rules:
+                    if isinstance(rule, FeedSilence):
+                        rule.seen(source.id, arrived)
+                    else:
+                        alerts.extend((a, rule) for a in rule.on_event(event, self._ctx, now))
+            for alert, _ in alerts:
+                self.store.record_alert(alert)
+        self.stats.sip_events += len(events)
+        await self._submit_all(alerts)
 
     async def _webhook_loop(self, feed: _Feed) -> None:
         while True:

@@ -65,6 +65,29 @@ class Webhook(_Strict):
         return self.id
 
 
+class SipSource(_Strict):
+    """SIP signalling as call events (start at INVITE, answer, end): live capture on an
+    interface (needs CAP_NET_RAW), else a folder of pcap/pcapng files replayed at `speed`."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    tenant: str
+    site: str
+    interface: str | None = None
+    pcap_dir: Path | None = None
+    speed: float = Field(default=1.0, ge=0)  # 1.0: the capture's own pace; 0: as fast as possible
+    poll_seconds: float = Field(default=2.0, gt=0)  # how often the folder is checked
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SipSource:
+        if self.interface is None and self.pcap_dir is None:
+            raise ValueError("set interface (live capture) or pcap_dir (replayed captures)")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.id
+
+
 class HttpEndpoint(_Strict):
     """Where the webhook endpoint listens (only started when `webhooks` is not empty)."""
 
@@ -191,6 +214,7 @@ class LiveStoreSettings(_Strict):
 class StreamingSettings(_Strict):
     listeners: list[Listener] = Field(default_factory=list)
     webhooks: list[Webhook] = Field(default_factory=list)
+    sip: list[SipSource] = Field(default_factory=list)
     http: HttpEndpoint = Field(default_factory=HttpEndpoint)
     rules: list[Rule] = Field(default_factory=list)
     notify: list[dict[str, Any]] = Field(default_factory=list)  # validated by streaming.notify
@@ -214,7 +238,7 @@ class StreamingSettings(_Strict):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StreamingSettings:
-        names = [feed.name for feed in [*self.listeners, *self.webhooks]]
+        names = [feed.name for feed in [*self.listeners, *self.webhooks, *self.sip]]
         if len(set(names)) != len(names):
             raise ValueError(f"listener and webhook ids must be unique, got {names}")
         streams = [(w.tenant, w.site, w.format) for w in self.webhooks]
@@ -264,7 +288,12 @@ def parse_streaming(raw: Mapping[str, Any], source: str = "callmeter.yaml") -> S
 def load_streaming(config: CallmeterConfig, source: str = "callmeter.yaml") -> StreamingSettings:
     """The validated `streaming` section, with listeners checked against the tenants and sites."""
     settings = parse_streaming(config.streaming, source)
-    for section, feeds in (("listeners", settings.listeners), ("webhooks", settings.webhooks)):
+    sections = (
+        ("listeners", settings.listeners),
+        ("webhooks", settings.webhooks),
+        ("sip", settings.sip),
+    )
+    for section, feeds in sections:
         for index, feed in enumerate(feeds):
             try:
                 config.site(feed.tenant, feed.site)

@@ -66,6 +66,7 @@ def rule_context(config: CallmeterConfig, settings: cfg.StreamingSettings) -> Ru
         for s in t.sites
     }
     listeners = {
-        feed.name: (feed.tenant, feed.site) for feed in [*settings.listeners, *settings.webhooks]
+        feed.name: (feed.tenant, feed.site)
+        for feed in [*settings.listeners, *settings.webhooks, *settings.sip]
     }
     return RuleContext(sites, listeners)
