@@ -8,19 +8,13 @@ in raw.rejected_records, both merged on their natural keys, so re-fetched rows c
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
-from extractors.raw_tables import (
-    LEG_COLUMNS,
-    LEG_KEY,
-    REJECT_COLUMNS,
-    REJECT_KEY,
-    legs_table_name,
-)
+from extractors.raw_tables import legs_table_name
 
 from .helpers import (
     GRAPH_URL,
@@ -29,25 +23,17 @@ from .helpers import (
     GraphClient,
     call_records_url,
     complete_sessions,
+    ended_at_cursor,
     function_url,
+    hinted_rows,
     pages,
-    parsed_rows,
+    pull_start,
+    raw_hints,
     windows,
 )
 
 ENDPOINTS = ("pstn", "direct_routing", "call_records")
-LEG_HINTS = dlt.mark.make_hints(
-    table_name=legs_table_name("teams"),
-    write_disposition="merge",
-    primary_key=LEG_KEY,
-    columns=LEG_COLUMNS,
-)
-REJECT_HINTS = dlt.mark.make_hints(
-    table_name="rejected_records",
-    write_disposition="merge",
-    primary_key=REJECT_KEY,
-    columns=REJECT_COLUMNS,
-)
+HINTS = raw_hints("teams")
 
 
 @dlt.source(name="teams", max_table_nesting=0)
@@ -89,27 +75,12 @@ def teams_source(
     graph_url = graph_url.rstrip("/")
     token_url = token_url or f"{LOGIN_URL}/{azure_tenant_id}/oauth2/v2.0/token"
     now = datetime.now(UTC)
-    if since is not None:
-        cursor = dlt.sources.incremental[datetime](
-            "ended_at",
-            initial_value=_utc(since),
-            end_value=now + timedelta(minutes=1),
-            on_cursor_value_missing="include",
-            primary_key=(),
-        )
-    else:
-        cursor = dlt.sources.incremental[datetime](
-            "ended_at",
-            initial_value=now - timedelta(days=initial_days),
-            lag=overlap_hours * 3600,
-            on_cursor_value_missing="include",
-            primary_key=(),
-        )
+    cursor = ended_at_cursor(now, since, initial_days, overlap_hours)
 
     def call_legs(ended_at: dlt.sources.incremental[datetime] = cursor) -> Iterator[Any]:
         graph = GraphClient(token_url, client_id, client_secret)
         seen: set[tuple[str, str]] = set()
-        start = _utc(ended_at.start_value or now - timedelta(days=initial_days))
+        start = pull_start(ended_at, now, initial_days)
         for window_start, window_end in windows(start, datetime.now(UTC), MAX_WINDOW):
             for endpoint in endpoints:
                 if endpoint == "call_records":
@@ -122,23 +93,17 @@ def teams_source(
                         yield from _emit(body, page_url, seen)
 
     def _emit(body: bytes, page_url: str, seen: set[tuple[str, str]]) -> Iterator[Any]:
-        legs: list[dict[str, Any]] = []
-        rejects: list[dict[str, Any]] = []
-        for kind, row in parsed_rows(
-            "teams", body, tenant_id=tenant_id, site_id=site_id, page_url=page_url, now=now
-        ):
-            key = (kind, row["source_record_id"] if kind == "leg" else row["record_id"])
-            if key in seen:  # windows overlap at their edges (PSTN `to` is inclusive)
-                continue
-            seen.add(key)
-            (legs if kind == "leg" else rejects).append(row)
-        if legs:
-            yield dlt.mark.with_hints(legs, LEG_HINTS, create_table_variant=True)
-        if rejects:
-            yield dlt.mark.with_hints(rejects, REJECT_HINTS, create_table_variant=True)
+        return hinted_rows(
+            "teams",
+            body,
+            tenant_id=tenant_id,
+            site_id=site_id,
+            page_url=page_url,
+            now=now,
+            seen=seen,
+            hints=HINTS,
+        )
 
-    # Table hints travel with the rows (variants), so the legs' columns and keys do not leak
-    # into raw.rejected_records, which the same resource writes.
     return dlt.resource(call_legs, name=legs_table_name("teams"), write_disposition="merge")
 
 
@@ -153,7 +118,3 @@ def _with_sessions(graph: GraphClient, graph_url: str, page: dict[str, Any]) -> 
         for record in page.get("value") or []
     ]
     return dumps_raw({"value": records}).encode()
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

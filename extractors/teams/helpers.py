@@ -1,5 +1,8 @@
 """Microsoft Graph plumbing for the Teams source: OAuth2 client credentials, `@odata.nextLink`
-paging, 429 (Retry-After) and expired-token handling, and date windows."""
+paging, 429 (Retry-After) and expired-token handling, and date windows.
+
+The HTTP client, errors, the `ended_at` cursor and the conversion of API pages into hinted raw
+rows are shared with the Zoom source."""
 
 from __future__ import annotations
 
@@ -11,7 +14,16 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
+import dlt
 from dlt.sources.helpers.requests import Client, Response
+
+from extractors.raw_tables import (
+    LEG_COLUMNS,
+    LEG_KEY,
+    REJECT_COLUMNS,
+    REJECT_KEY,
+    legs_table_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +204,108 @@ def parsed_rows(
         else:
             row["file_name"] = row.get("file_name") or page_url
             yield "reject", row
+
+
+def raw_hints(source_format: str) -> tuple[Any, Any]:
+    """dlt table hints of a source's legs (raw.<format>_call_legs) and of its rejects
+    (raw.rejected_records), both merged on their natural keys."""
+    legs = dlt.mark.make_hints(
+        table_name=legs_table_name(source_format),
+        write_disposition="merge",
+        primary_key=LEG_KEY,
+        columns=LEG_COLUMNS,
+    )
+    rejects = dlt.mark.make_hints(
+        table_name="rejected_records",
+        write_disposition="merge",
+        primary_key=REJECT_KEY,
+        columns=REJECT_COLUMNS,
+    )
+    return legs, rejects
+
+
+def utc(value: datetime) -> datetime:
+    """A datetime in UTC; a naive one is taken to be UTC already."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def ended_at_cursor(
+    now: datetime, since: datetime | None, initial_days: int, overlap_hours: float
+) -> dlt.sources.incremental[datetime]:
+    """The incremental `ended_at` cursor of an API source.
+
+    Args:
+        now: the run's clock.
+        since: a backfill: exactly [since, now] once, ignoring and keeping the saved state.
+        initial_days: how far back a first run reaches.
+        overlap_hours: later runs start this long before the last landed end time.
+
+    Returns:
+        The cursor (rows without `ended_at` are kept).
+    """
+    if since is not None:
+        return dlt.sources.incremental[datetime](
+            "ended_at",
+            initial_value=utc(since),
+            end_value=now + timedelta(minutes=1),
+            on_cursor_value_missing="include",
+            primary_key=(),
+        )
+    return dlt.sources.incremental[datetime](
+        "ended_at",
+        initial_value=now - timedelta(days=initial_days),
+        lag=overlap_hours * 3600,
+        on_cursor_value_missing="include",
+        primary_key=(),
+    )
+
+
+def pull_start(
+    cursor: dlt.sources.incremental[datetime], now: datetime, initial_days: int
+) -> datetime:
+    """Where a run's first window starts: the cursor's start (the last landed end time minus
+    the overlap, or a backfill's `since`), else `initial_days` before `now`."""
+    return utc(cursor.start_value or now - timedelta(days=initial_days))
+
+
+def hinted_rows(
+    source_format: str,
+    body: bytes,
+    *,
+    tenant_id: str,
+    site_id: str,
+    page_url: str,
+    now: datetime,
+    seen: set[tuple[str, str]],
+    hints: tuple[Any, Any],
+) -> Iterator[Any]:
+    """One API page as at most two hinted batches, legs then rejects, without the rows already
+    `seen` in this run (which it adds to `seen`).
+
+    Args:
+        source_format: the parser.
+        body: the page.
+        tenant_id: Callmeter tenant of the rows.
+        site_id: Callmeter site of the rows.
+        page_url: where the page came from (a reject's file_name).
+        now: the run's clock (ParseContext.now).
+        seen: (kind, record id) of the rows yielded so far.
+        hints: raw_hints(source_format).
+    """
+    leg_hints, reject_hints = hints
+    legs: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    for kind, row in parsed_rows(
+        source_format, body, tenant_id=tenant_id, site_id=site_id, page_url=page_url, now=now
+    ):
+        key = (kind, row["source_record_id"] if kind == "leg" else row["record_id"])
+        if key in seen:  # windows share their edges: the APIs' `to` is inclusive
+            continue
+        seen.add(key)
+        (legs if kind == "leg" else rejects).append(row)
+    # Table hints travel with the rows (variants), so the legs' columns and keys do not leak
+    # into raw.rejected_records, which the same resource writes.
+    if legs:
+        yield dlt.mark.with_hints(legs, leg_hints, create_table_variant=True)
+    if rejects:
+        yield dlt.mark.with_hints(rejects, reject_hints, create_table_variant=True)

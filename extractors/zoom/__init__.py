@@ -8,35 +8,18 @@ raw.zoom_call_legs, rejects in raw.rejected_records, both merged on their natura
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
 from dlt.sources import DltResource
 
-from extractors.raw_tables import (
-    LEG_COLUMNS,
-    LEG_KEY,
-    REJECT_COLUMNS,
-    REJECT_KEY,
-    legs_table_name,
-)
-from extractors.teams.helpers import parsed_rows
+from extractors.raw_tables import legs_table_name
+from extractors.teams.helpers import ended_at_cursor, hinted_rows, pull_start, raw_hints
 
 from .helpers import API_URL, PAGE_SIZE, TOKEN_URL, ZoomClient, call_history_pages, month_windows
 
-LEG_HINTS = dlt.mark.make_hints(
-    table_name=legs_table_name("zoom"),
-    write_disposition="merge",
-    primary_key=LEG_KEY,
-    columns=LEG_COLUMNS,
-)
-REJECT_HINTS = dlt.mark.make_hints(
-    table_name="rejected_records",
-    write_disposition="merge",
-    primary_key=REJECT_KEY,
-    columns=REJECT_COLUMNS,
-)
+HINTS = raw_hints("zoom")
 
 
 @dlt.source(name="zoom", max_table_nesting=0)
@@ -75,50 +58,25 @@ def zoom_source(
     """
     api_url = api_url.rstrip("/")
     now = datetime.now(UTC)
-    if since is not None:
-        cursor = dlt.sources.incremental[datetime](
-            "ended_at",
-            initial_value=_utc(since),
-            end_value=now + timedelta(minutes=1),
-            on_cursor_value_missing="include",
-            primary_key=(),
-        )
-    else:
-        cursor = dlt.sources.incremental[datetime](
-            "ended_at",
-            initial_value=now - timedelta(days=initial_days),
-            lag=overlap_hours * 3600,
-            on_cursor_value_missing="include",
-            primary_key=(),
-        )
+    cursor = ended_at_cursor(now, since, initial_days, overlap_hours)
 
     def call_legs(ended_at: dlt.sources.incremental[datetime] = cursor) -> Iterator[Any]:
         zoom = ZoomClient(token_url, account_id, client_id, client_secret)
         seen: set[tuple[str, str]] = set()
-        start = _utc(ended_at.start_value or now - timedelta(days=initial_days))
+        start = pull_start(ended_at, now, initial_days)
         for window_start, window_end in month_windows(start, datetime.now(UTC)):
             for label, body in call_history_pages(
                 zoom, api_url, window_start, window_end, page_size
             ):
-                legs: list[dict[str, Any]] = []
-                rejects: list[dict[str, Any]] = []
-                for kind, row in parsed_rows(
-                    "zoom", body, tenant_id=tenant_id, site_id=site_id, page_url=label, now=now
-                ):
-                    key = (kind, row["source_record_id"] if kind == "leg" else row["record_id"])
-                    if key in seen:  # windows share their edge second (`to` is inclusive)
-                        continue
-                    seen.add(key)
-                    (legs if kind == "leg" else rejects).append(row)
-                if legs:
-                    yield dlt.mark.with_hints(legs, LEG_HINTS, create_table_variant=True)
-                if rejects:
-                    yield dlt.mark.with_hints(rejects, REJECT_HINTS, create_table_variant=True)
+                yield from hinted_rows(
+                    "zoom",
+                    body,
+                    tenant_id=tenant_id,
+                    site_id=site_id,
+                    page_url=label,
+                    now=now,
+                    seen=seen,
+                    hints=HINTS,
+                )
 
-    # Table hints travel with the rows (variants), so the legs' columns and keys do not leak
-    # into raw.rejected_records, which the same resource writes.
     return dlt.resource(call_legs, name=legs_table_name("zoom"), write_disposition="merge")
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
