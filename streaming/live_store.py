@@ -69,15 +69,18 @@ def _other_party(event: CallEvent) -> str | None:
 
 
 class LiveStore:
-    """The sidecar's live state in SQLite. One writer (the sidecar); many readers."""
+    """The sidecar's live state in SQLite. One writer per process (the sidecar, or each bus
+    worker); many readers. `PostgresLiveStore` keeps the same tables in Postgres."""
+
+    greatest = "max"  # SQLite's scalar max(a, b); Postgres calls it greatest
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("pragma busy_timeout=10000")  # bus workers may share the file
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=normal")  # the spool is the durable record
+        self._db: Any = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._execute("pragma busy_timeout=10000")  # bus workers may share the file
+        self._execute("pragma journal_mode=wal")
+        self._execute("pragma synchronous=normal")  # the spool is the durable record
         self._db.executescript(SCHEMA)
         self._in_batch = False
 
@@ -93,22 +96,22 @@ class LiveStore:
             yield
             return
         self._in_batch = True
-        self._db.execute("begin")
+        self._execute("begin")
         try:
             yield
         except BaseException:
-            self._db.execute("rollback")
+            self._execute("rollback")
             raise
         else:
-            self._db.execute("commit")
+            self._execute("commit")
         finally:
             self._in_batch = False
 
     def set_trunks(self, trunks: dict[tuple[str, str, str], int]) -> None:
         """Channels per (tenant, site, trunk) from the configuration."""
         with self.batch():
-            self._db.execute("delete from trunks")
-            self._db.executemany(
+            self._execute("delete from trunks")
+            self._executemany(
                 "insert into trunks values (?, ?, ?, ?)",
                 [(*key, channels) for key, channels in trunks.items()],
             )
@@ -118,12 +121,18 @@ class LiveStore:
         key = (event.tenant_id, event.site_id)
         with self.batch():
             if event.kind == "end":
-                self._db.execute(
+                self._execute(
                     "delete from calls where tenant_id = ? and site_id = ? and call_id = ?",
                     (*key, event.call_id),
                 )
-                self._db.execute(
-                    "insert or replace into recent_calls values (?,?,?,?,?,?,?,?,?,?,?,?)",
+                self._execute(
+                    """insert into recent_calls values (?,?,?,?,?,?,?,?,?,?,?,?)
+                    on conflict (tenant_id, site_id, record_id) do update set
+                        call_id = excluded.call_id, extension = excluded.extension,
+                        other_party = excluded.other_party, direction = excluded.direction,
+                        trunk = excluded.trunk, started_at = excluded.started_at,
+                        answered_at = excluded.answered_at, ended_at = excluded.ended_at,
+                        duration_seconds = excluded.duration_seconds""",
                     (
                         *key,
                         event.record_id,
@@ -140,7 +149,7 @@ class LiveStore:
                 )
                 if event.extension:
                     # Idle unless the extension is on another call still in progress.
-                    self._db.execute(
+                    self._execute(
                         """insert into extensions values (?, ?, ?, 'idle', null, ?, ?)
                         on conflict (tenant_id, site_id, extension) do update set
                             status = case when extensions.call_id is not null
@@ -148,7 +157,7 @@ class LiveStore:
                             call_id = case when extensions.call_id <> ? then extensions.call_id end,
                             since = case when extensions.call_id is not null
                                 and extensions.call_id <> ? then extensions.since else excluded.since end,
-                            last_call_ended_at = max(coalesce(extensions.last_call_ended_at, ''),
+                            last_call_ended_at = {greatest}(coalesce(extensions.last_call_ended_at, ''),
                                 excluded.last_call_ended_at)""",
                         (
                             *key,
@@ -162,7 +171,7 @@ class LiveStore:
                     )
                 return
             state = "answered" if event.kind == "answer" else "ringing"
-            self._db.execute(
+            self._execute(
                 """insert into calls values (?,?,?,?,?,?,?,?,?,?,?)
                 on conflict (tenant_id, site_id, call_id) do update set
                     state = excluded.state, answered_at = excluded.answered_at,
@@ -182,7 +191,7 @@ class LiveStore:
             )
             if event.extension:
                 status = "on_call" if state == "answered" else "ringing"
-                self._db.execute(
+                self._execute(
                     """insert into extensions values (?, ?, ?, ?, ?, ?, null)
                     on conflict (tenant_id, site_id, extension) do update set
                         status = excluded.status, call_id = excluded.call_id, since = excluded.since""",
@@ -207,18 +216,18 @@ class LiveStore:
         rejects: int,
     ) -> None:
         """A group of records and rejects arrived on a listener (one write for the group)."""
-        self._db.execute(
+        self._execute(
             """insert into feeds values (?, ?, ?, ?, ?, ?)
             on conflict (listener) do update set
-                last_record_at = max(coalesce(feeds.last_record_at, ''), excluded.last_record_at),
+                last_record_at = {greatest}(coalesce(feeds.last_record_at, ''), excluded.last_record_at),
                 records = feeds.records + excluded.records, rejects = feeds.rejects + excluded.rejects""",
             (listener, tenant_id, site_id, _iso(last_arrived_at), records, rejects),
         )
 
     def record_alert(self, alert: Alert) -> bool:
         """Keep an alert for the board; False when that alert_id is already there."""
-        cursor = self._db.execute(
-            "insert or ignore into alerts values (?,?,?,?,?,?,?,?,?,?,?)",
+        cursor = self._execute(
+            "insert into alerts values (?,?,?,?,?,?,?,?,?,?,?) on conflict (alert_id) do nothing",
             (
                 alert.alert_id,
                 alert.rule,
@@ -237,13 +246,13 @@ class LiveStore:
 
     def prune(self, now: datetime) -> None:
         """Forget ended calls older than RECENT_CALLS_KEPT."""
-        self._db.execute(
+        self._execute(
             "delete from recent_calls where ended_at < ?", (_iso(now - RECENT_CALLS_KEPT),)
         )
 
     # Reads (the same queries the API runs on its read-only connection).
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        cursor = self._db.execute(sql, params)
+        cursor = self._execute(sql, params)
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
@@ -277,3 +286,52 @@ class LiveStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def _execute(self, sql: str, params: Any = ()) -> Any:
+        return self._db.execute(sql.replace("{greatest}", self.greatest), params)
+
+    def _executemany(self, sql: str, rows: list[Any]) -> Any:
+        return self._db.executemany(sql, rows)
+
+
+class PostgresLiveStore(LiveStore):
+    """The same live state in the `live` schema of a Postgres database (streaming.live_store.url
+    = postgresql://...), for several bus workers or an API on another machine. Writes are the
+    same idempotent upserts, so a restart's spool replay rebuilds the same state."""
+
+    greatest = "greatest"
+
+    def __init__(self, url: str, schema: str = "live") -> None:  # noqa: D107
+        import psycopg2
+
+        self.path = None  # type: ignore[assignment]
+        self.url = url
+        self._db = psycopg2.connect(url)
+        self._db.autocommit = True  # batch() issues begin/commit itself
+        self._in_batch = False
+        with self._db.cursor() as cursor:
+            cursor.execute(f'create schema if not exists "{schema}"')
+            cursor.execute(f'set search_path to "{schema}"')
+            cursor.execute(SCHEMA)
+
+    def _execute(self, sql: str, params: Any = ()) -> Any:
+        cursor = self._db.cursor()
+        cursor.execute(sql.replace("{greatest}", self.greatest).replace("?", "%s"), params)
+        return cursor
+
+    def _executemany(self, sql: str, rows: list[Any]) -> Any:
+        cursor = self._db.cursor()
+        cursor.executemany(sql.replace("?", "%s"), rows)
+        return cursor
+
+
+def open_live_store(url: str | None, state_dir: Path) -> LiveStore:
+    """The live store a `streaming.live_store.url` names: sqlite:///<path>, postgresql://...,
+    or None for <state_dir>/live.sqlite."""
+    if url is None:
+        return LiveStore(state_dir / "live.sqlite")
+    if url.startswith("sqlite:///"):
+        return LiveStore(Path(url.removeprefix("sqlite:///")))
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresLiveStore(url)
+    raise ValueError("streaming.live_store.url: expected sqlite:///<path> or postgresql://...")

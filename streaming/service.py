@@ -32,7 +32,7 @@ from streaming import settings as cfg
 from streaming.alerts import Alert
 from streaming.bus import Bus, BusSettings, PartitionWorker, encode, partition_of
 from streaming.listeners import Item, LineListener
-from streaming.live_store import LiveStore
+from streaming.live_store import LiveStore, open_live_store
 from streaming.rules.base import CallEvent, RuleContext, StreamRule, event_from_leg
 from streaming.rules.build import build_rules, rule_context
 from streaming.rules.capacity import FeedSilence
@@ -49,6 +49,7 @@ CONSUMER = "stream"  # the sidecar's own cursor in each spool stream
 _QUEUE_BATCHES = 64  # per listener: batches (a read chunk's lines) received, not yet spooled
 _GROUP = 2_000  # lines per group commit at most
 _TICK_SECONDS = 1.0
+_STOP_SECONDS = 15.0
 _SUBMIT_AT_ONCE = 1_000  # alerts handed to the dispatcher concurrently
 
 
@@ -91,6 +92,7 @@ class _Feed:
     # Webhook feeds: records already spooled (by the HTTP handler), waiting to be processed.
     spooled: asyncio.Queue[SpoolRecord] = field(default_factory=asyncio.Queue)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    busy: bool = False  # a group is being spooled or processed (stop() lets it finish)
 
     @property
     def is_webhook(self) -> bool:
@@ -167,12 +169,10 @@ class Sidecar:
         """Open the store and the dispatcher, replay what the spool holds past the cursor, then
         start listening."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        url = self.settings.live_store.url
-        if url and not url.startswith("sqlite:"):
-            raise ConfigError("streaming.live_store.url: only sqlite:///<path> is supported so far")
-        self.store = LiveStore(
-            Path(url.removeprefix("sqlite:///")) if url else self.state_dir / "live.sqlite"
-        )
+        try:
+            self.store = open_live_store(self.settings.live_store.url, self.state_dir)
+        except ValueError as error:
+            raise ConfigError(str(error)) from None
         self.store.set_trunks(
             {
                 (t.id, s.id, trunk): n
@@ -253,8 +253,14 @@ class Sidecar:
         for feed in self._feeds.values():
             if feed.listener is not None:
                 await feed.listener.stop()
-        for feed in self._feeds.values():  # spool and process what was received
-            while not (feed.queue.empty() and feed.spooled.empty()):
+        # Spool and process what was received; a group stuck (a broker away) is left to the
+        # restart's replay after _STOP_SECONDS.
+        deadline = asyncio.get_running_loop().time() + _STOP_SECONDS
+        for feed in self._feeds.values():
+            while not (feed.queue.empty() and feed.spooled.empty()) or feed.busy:
+                if asyncio.get_running_loop().time() > deadline:
+                    log.warning("stopping with records of %s not processed yet", feed.key)
+                    break
                 await asyncio.sleep(0.01)
         if self.partition_worker is not None:
             await self.partition_worker.stop()
@@ -340,12 +346,15 @@ class Sidecar:
     async def _webhook_loop(self, feed: _Feed) -> None:
         while True:
             records = [await feed.spooled.get()]
+            feed.busy = True
             while not feed.spooled.empty() and len(records) < _GROUP:
                 records.append(feed.spooled.get_nowait())
             try:
                 await self._handle_spooled(feed, records)
             except Exception:  # the records stay past the cursor and replay on restart
                 log.exception("processing %d webhooks of %s failed", len(records), feed.key)
+            finally:
+                feed.busy = False
 
     def _feed(self, listener: cfg.Listener | cfg.Webhook, spool: bool = True) -> _Feed:
         site = self.config.site(listener.tenant, listener.site)
@@ -383,6 +392,7 @@ class Sidecar:
         assert feed.writer is not None
         while True:
             items = await feed.queue.get()
+            feed.busy = True
             while len(items) < _GROUP and not feed.queue.empty():
                 items = items + feed.queue.get_nowait()
             records = []
@@ -406,6 +416,8 @@ class Sidecar:
                 log.exception(
                     "processing %d records of %s failed", len(records), feed.settings.name
                 )
+            finally:
+                feed.busy = False
 
     async def _replay(self, feed: _Feed) -> None:
         """Process what was spooled but not yet processed before the last stop or crash."""
