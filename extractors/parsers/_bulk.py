@@ -381,8 +381,13 @@ def finish(
     # across versions) and how many identical texts due a key came before it.
     norm = pl.when(pl.col("_key_due")).then(pl.col("_norm"))
     legs = legs.with_columns(_norm=norm)
-    legs = legs.with_columns(_key=pl.Series(record_keys(legs["_norm"].to_list()), dtype=pl.String))
-    keys = legs.filter(pl.col("_reject")).select("_order", "_key")
+    due = legs.select(pl.arg_where(pl.col("_norm").is_not_null())).to_series()
+    texts = legs["_norm"].gather(due).to_list()
+    keys = pl.Series("_key", [None] * legs.height, dtype=pl.String)
+    if texts:
+        keys = keys.scatter(due, pl.Series(record_keys(texts), dtype=pl.String))
+    legs = legs.with_columns(keys)
+    reject_keys = legs.filter(pl.col("_reject")).select("_order", "_key")
     legs = legs.filter(~pl.col("_reject"))
     record_id = pl.coalesce("source_record_id", "_key")
     ts = pl.Datetime("us", "UTC")
@@ -405,7 +410,7 @@ def finish(
         .to_arrow()
         .cast(LEG_SCHEMA)
     )
-    order = dict(zip(keys["_order"].to_list(), keys["_key"].to_list(), strict=True))
+    order = dict(zip(reject_keys["_order"].to_list(), reject_keys["_key"].to_list(), strict=True))
     rejects: dict[str, list[Any]] = {name: [] for name in REJECT_SCHEMA.names}
     for position, item in sorted(slow.rejects, key=lambda pair: pair[0]):
         rejects["source_format"].append(item.source_format)

@@ -318,15 +318,18 @@ def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> 
     return frame.with_columns(_ok=ok.fill_null(False))
 
 
+def _first(text: pl.Expr, separator: str) -> tuple[pl.Expr, pl.Expr]:
+    """`text.partition(separator)` as (head, tail), the tail null when there is no separator."""
+    parts = text.str.splitn(separator, 2)
+    return parts.struct.field("field_0"), parts.struct.field("field_1")
+
+
 def _peer(channel: pl.Expr) -> pl.Expr:
     """`peer()` as an expression: after the first '/', before the first ';', without a '-hex'
     tail; for Local/ channels also before the first '@'."""
-    name = channel.str.extract(r"^(?:[^/]*/)?([^;]*?)(?:-[0-9a-fA-F]+)?(?:;.*)?$", 1)
-    return (
-        pl.when(channel.str.starts_with("Local/"))
-        .then(name.str.replace("@.*$", ""))
-        .otherwise(name)
-    )
+    name = pl.coalesce(_first(channel, "/")[1], channel)
+    name = _first(name, ";")[0].str.replace(r"-[0-9a-fA-F]+$", "")
+    return pl.when(channel.str.starts_with("Local/")).then(_first(name, "@")[0]).otherwise(name)
 
 
 def _fast_legs(frame: pl.LazyFrame, options: _Options) -> pl.LazyFrame:
@@ -341,17 +344,20 @@ def _fast_legs(frame: pl.LazyFrame, options: _Options) -> pl.LazyFrame:
     trunks = sorted(options.trunks)
     # dialled_via_trunk: the first Dial target TECH/rest, rest being num@trunk or trunk/num.
     target = get("lastdata").str.replace("[,&].*$", "")
+    tech, rest = _first(target, "/")
     frame = frame.with_columns(
-        _caller_peer=_peer(channel),
-        _callee_peer=_peer(dstchannel),
-        _target=target.str.extract_groups("^(?P<tech>[^/]*)/(?P<rest>.*)$"),
-    ).unnest("_target")
+        _caller_peer=_peer(channel), _callee_peer=_peer(dstchannel), tech=tech, rest=rest
+    )
     tech, rest = col("tech"), col("rest")
+    at_head, at_tail = _first(rest, "@")
+    slash_head, slash_tail = _first(rest, "/")
     frame = frame.with_columns(
         _usable=(rest != "") & (tech != "Local"),
-        _at=rest.str.extract_groups("^(?P<at_number>[^@]*)@(?P<at_trunk>.*)$"),
-        _slash=rest.str.extract_groups("^(?P<slash_trunk>[^/]*)/(?P<slash_number>.*)$"),
-    ).unnest("_at", "_slash")
+        at_number=pl.when(at_tail.is_not_null()).then(at_head),
+        at_trunk=at_tail,
+        slash_trunk=pl.when(slash_tail.is_not_null()).then(slash_head),
+        slash_number=slash_tail,
+    )
     usable, at_number = col("_usable"), col("at_number")
     via_at = usable & at_number.is_not_null() & (at_number != "")
     via_slash = (

@@ -51,8 +51,12 @@ def test_mutated_records_give_the_same_tables_on_both_paths(fmt: str, data: st.D
     assert_agree(fmt, "\n".join(mixed).encode())
 
 
-# Text where Python and polars could differ: Unicode whitespace and digits, tabs, quotes.
-UNICODE = st.sampled_from(["\xa0", "\u2003", "\t", "ü", "\u0663", "\\", '"', "\x1c", "\x85"])
+# Text where Python and polars could differ: Unicode whitespace and digits, tabs, quotes, and
+# the separators of channel names and Dial targets.
+UNICODE = st.sampled_from(
+    ["\xa0", "\u2003", "\t", "ü", "\u0663", "\\", '"', "\x1c", "\x85"]
+    + ["@", ";", "&", "/", "-", "-0a", "Local/", "SIP/", "T1"]
+)
 
 
 @st.composite
@@ -72,7 +76,7 @@ def unicode_mutated(draw: st.DrawFn, fmt: str) -> list[str]:
 
 
 @pytest.mark.parametrize("fmt", list(GENERATORS))
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_unicode_whitespace_and_digits_give_the_same_tables_on_both_paths(
     fmt: str, data: st.DataObject
