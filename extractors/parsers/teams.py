@@ -25,7 +25,14 @@ from datetime import UTC, datetime
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any, Final
 
-from callmeter.legs import CallLeg, Direction, Disposition, OccurrenceCounter, Rejected
+from callmeter.legs import (
+    CallLeg,
+    Direction,
+    Disposition,
+    OccurrenceCounter,
+    Rejected,
+    SourceFormat,
+)
 
 from . import ParseContext
 
@@ -102,6 +109,50 @@ def dumps_raw(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=_raw_number)
 
 
+def load_document(data: bytes, source_format: SourceFormat) -> tuple[Any, Rejected | None]:
+    """(document, None), or (None, a reject of the whole input) when it is not JSON."""
+    try:
+        return loads(data), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        text = data.decode("utf-8", errors="replace")
+        return None, document_reject(source_format, text, f"document is not JSON: {error}")
+
+
+def document_reject(source_format: SourceFormat, raw: str, reason: str) -> Rejected:
+    """The reject of a whole document (line 1), keyed by its content."""
+    return Rejected(source_format, OccurrenceCounter().key(raw), reason, raw, 1)
+
+
+def text_field(obj: dict[str, Any], name: str) -> str | None:
+    """A field as trimmed text; None when absent, null or blank.
+
+    Raises:
+        FieldError: the field is an object or a list.
+    """
+    value = obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise FieldError(f"field {name!r}: expected text, got {type(value).__name__}")
+    text = str(value).strip()
+    return text or None
+
+
+def whole_field(obj: dict[str, Any], name: str) -> int | None:
+    """A field as a whole number (a JSON integer, or a decimal with no fraction); None when
+    absent or null.
+
+    Raises:
+        FieldError: anything else, booleans and strings included.
+    """
+    value = obj.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
+        raise FieldError(f"field {name!r}: expected a whole number, got {value!r}")
+    return int(value)
+
+
 def _raw_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)  # only `raw` takes this path; its shortest repr is the digits written
@@ -124,22 +175,17 @@ def call_type_direction(call_type: Any) -> Direction:
 def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
     """Legs and rejects from one Graph JSON document (see the module docstring)."""
     del ctx  # Graph writes UTC; nothing site-specific is needed
-    try:
-        document = loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        text = data.decode("utf-8", errors="replace")
-        yield Rejected(
-            FORMAT, OccurrenceCounter().key(text), f"document is not JSON: {error}", text, 1
-        )
+    document, failure = load_document(data, FORMAT)
+    if failure is not None:
+        yield failure
         return
     objects = _objects(document)
     if objects is None:
-        raw = dumps_raw(document)
         reason = (
             "document is not a Graph call-record response: expected a callRecord, "
             "a `value` list of rows or callRecords, or a JSON array"
         )
-        yield Rejected(FORMAT, OccurrenceCounter().key(raw), reason, raw, 1)
+        yield document_reject(FORMAT, dumps_raw(document), reason)
         return
     yield from _parse_objects(objects)
 
@@ -231,25 +277,6 @@ def _require(obj: dict[str, Any], name: str) -> Instant:
     return instant
 
 
-def _text(obj: dict[str, Any], name: str) -> str | None:
-    value = obj.get(name)
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        raise FieldError(f"field {name!r}: expected text, got {type(value).__name__}")
-    text = str(value).strip()
-    return text or None
-
-
-def _int(obj: dict[str, Any], name: str) -> int | None:
-    value = obj.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
-        raise FieldError(f"field {name!r}: expected a whole number, got {value!r}")
-    return int(value)
-
-
 def _money(obj: dict[str, Any], name: str) -> Decimal | None:
     value = obj.get(name)
     if value is None:
@@ -264,12 +291,12 @@ def _direct_routing_leg(row: dict[str, Any], raw: str) -> CallLeg:
     successful = row.get("successfulCall")
     if not isinstance(successful, bool):
         raise FieldError(f"field 'successfulCall': expected true or false, got {successful!r}")
-    sip_code = _int(row, "finalSipCode")
+    sip_code = whole_field(row, "finalSipCode")
     answered: Instant | None = None
     if successful:
         answered = _require(row, "startDateTime")
         ended = _require(row, "endDateTime")
-        duration = _int(row, "duration")
+        duration = whole_field(row, "duration")
         if duration is None:
             duration = floor_seconds(answered, ended)
         if duration < 0:
@@ -290,7 +317,7 @@ def _direct_routing_leg(row: dict[str, Any], raw: str) -> CallLeg:
     return CallLeg(
         source_format=FORMAT,
         source_record_id=row["id"],
-        call_id=_text(row, "correlationId") or row["id"],
+        call_id=text_field(row, "correlationId") or row["id"],
         started_at=started.at,
         answered_at=answered.at if answered else None,
         ended_at=ended.at,
@@ -298,19 +325,19 @@ def _direct_routing_leg(row: dict[str, Any], raw: str) -> CallLeg:
         duration_seconds=duration,
         direction=call_type_direction(row.get("callType")),
         disposition=disposition,
-        calling_number=_text(row, "callerNumber"),
-        called_number=_text(row, "calleeNumber"),
-        extension=_text(row, "userPrincipalName"),
-        trunk=_text(row, "trunkFullyQualifiedDomainName"),
+        calling_number=text_field(row, "callerNumber"),
+        called_number=text_field(row, "calleeNumber"),
+        extension=text_field(row, "userPrincipalName"),
+        trunk=text_field(row, "trunkFullyQualifiedDomainName"),
         account_code=None,
         raw=raw,
         extra={
             "record_type": "direct_routing",
-            "call_type": _text(row, "callType"),
+            "call_type": text_field(row, "callType"),
             "final_sip_code": sip_code,
-            "final_sip_code_phrase": _text(row, "finalSipCodePhrase"),
-            "call_end_sub_reason": _int(row, "callEndSubReason"),
-            "user_display_name": _text(row, "userDisplayName"),
+            "final_sip_code_phrase": text_field(row, "finalSipCodePhrase"),
+            "call_end_sub_reason": whole_field(row, "callEndSubReason"),
+            "user_display_name": text_field(row, "userDisplayName"),
             "duration_source": "duration" if row.get("duration") is not None else "timestamps",
         },
     )
@@ -319,7 +346,7 @@ def _direct_routing_leg(row: dict[str, Any], raw: str) -> CallLeg:
 def _pstn_leg(row: dict[str, Any], raw: str) -> CallLeg:
     started = _require(row, "startDateTime")
     ended = _require(row, "endDateTime")
-    duration = _int(row, "duration")
+    duration = whole_field(row, "duration")
     if duration is None:
         raise FieldError("field 'duration' is missing")
     if duration < 0:
@@ -329,7 +356,7 @@ def _pstn_leg(row: dict[str, Any], raw: str) -> CallLeg:
     return CallLeg(
         source_format=FORMAT,
         source_record_id=row["id"],
-        call_id=_text(row, "callId") or row["id"],
+        call_id=text_field(row, "callId") or row["id"],
         started_at=started.at,
         answered_at=answered.at if answered else None,
         ended_at=ended.at,
@@ -337,23 +364,23 @@ def _pstn_leg(row: dict[str, Any], raw: str) -> CallLeg:
         duration_seconds=duration,
         direction=call_type_direction(row.get("callType")),
         disposition="answered" if answered else "no_answer",
-        calling_number=_text(row, "callerNumber"),
-        called_number=_text(row, "calleeNumber"),
-        extension=_text(row, "userPrincipalName"),
-        trunk=_text(row, "operator"),
+        calling_number=text_field(row, "callerNumber"),
+        called_number=text_field(row, "calleeNumber"),
+        extension=text_field(row, "userPrincipalName"),
+        trunk=text_field(row, "operator"),
         account_code=None,
         raw=raw,
         extra={
             "record_type": "pstn",
-            "call_type": _text(row, "callType"),
+            "call_type": text_field(row, "callType"),
             "charge": _money(row, "charge"),
             "connection_charge": _money(row, "connectionCharge"),
-            "currency": _text(row, "currency"),
-            "destination_context": _text(row, "destinationContext"),
-            "destination_name": _text(row, "destinationName"),
-            "license_capability": _text(row, "licenseCapability"),
-            "conference_id": _text(row, "conferenceId"),
-            "call_duration_source": _text(row, "callDurationSource"),
+            "currency": text_field(row, "currency"),
+            "destination_context": text_field(row, "destinationContext"),
+            "destination_name": text_field(row, "destinationName"),
+            "license_capability": text_field(row, "licenseCapability"),
+            "conference_id": text_field(row, "conferenceId"),
+            "call_duration_source": text_field(row, "callDurationSource"),
         },
     )
 
@@ -414,7 +441,7 @@ def _session_leg(
         raw=raw,
         extra={
             "record_type": role,
-            "call_record_type": _text(record, "type"),
+            "call_record_type": text_field(record, "type"),
             "call_record_version": record.get("version"),
             "modalities": part.get("modalities")
             if isinstance(part.get("modalities"), list)

@@ -20,7 +20,6 @@ ingest merges them on `source_record_id` as well.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -30,7 +29,17 @@ from typing import Any, Final
 from callmeter.legs import CallLeg, Direction, Disposition, OccurrenceCounter, Rejected
 
 from . import ParseContext
-from .teams import FieldError, Instant, dumps_raw, floor_seconds, loads, parse_instant
+from .teams import (
+    FieldError,
+    Instant,
+    document_reject,
+    dumps_raw,
+    floor_seconds,
+    load_document,
+    parse_instant,
+    text_field,
+    whole_field,
+)
 
 FORMAT: Final = "zoom"
 
@@ -50,22 +59,17 @@ _MONEY = re.compile(r"\s*([^\d\s.+-]*)\s*([+-]?\d+(?:\.\d+)?)\s*([A-Za-z]{3})?\s
 def parse(data: bytes, ctx: ParseContext) -> Iterator[CallLeg | Rejected]:
     """Legs and rejects from one Zoom Phone JSON document (see the module docstring)."""
     del ctx  # Zoom writes UTC; nothing site-specific is needed
-    try:
-        document = loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        text = data.decode("utf-8", errors="replace")
-        yield Rejected(
-            FORMAT, OccurrenceCounter().key(text), f"document is not JSON: {error}", text, 1
-        )
+    document, failure = load_document(data, FORMAT)
+    if failure is not None:
+        yield failure
         return
     found = _rows(document)
     if found is None:
-        raw = dumps_raw(document)
         reason = (
             "document is not a Zoom Phone call history page, call path or webhook: expected "
             "call_history, call_logs, call_elements or call_path (or payload.object.…)"
         )
-        yield Rejected(FORMAT, OccurrenceCounter().key(raw), reason, raw, 1)
+        yield document_reject(FORMAT, dumps_raw(document), reason)
         return
     rows, role, parent = found
     yield from _parse_rows(rows, role, parent)
@@ -136,23 +140,8 @@ def _record_id(row: dict[str, Any], role: str) -> str | None:
     return _string(row, "call_history_uuid") or _string(row, "id")
 
 
-def _text(row: dict[str, Any], name: str) -> str | None:
-    value = row.get(name)
-    if value is None:
-        return None
-    if isinstance(value, (dict, list)):
-        raise FieldError(f"field {name!r}: expected text, got {type(value).__name__}")
-    text = str(value).strip()
-    return text or None
-
-
 def _int(row: dict[str, Any], name: str) -> int | None:
-    value = row.get(name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or value != int(value):
-        raise FieldError(f"field {name!r}: expected a whole number, got {value!r}")
-    return int(value)
+    return None if row.get(name) == "" else whole_field(row, name)  # Zoom writes "" for none
 
 
 def _require(row: dict[str, Any], name: str) -> Instant:
@@ -170,9 +159,9 @@ def _leg(row: dict[str, Any], role: str, parent: dict[str, Any], key: str, raw: 
     answered = parse_instant(row.get("answer_time"), "answer_time")
     ended = _require(row, "end_time")
     _check_order(started, answered, ended)
-    result = (_text(row, "result") or _text(row, "call_result") or "").lower()
-    connect_type = (_text(row, "connect_type") or "").lower()
-    direction_text = (_text(row, "direction") or "").lower()
+    result = (text_field(row, "result") or text_field(row, "call_result") or "").lower()
+    connect_type = (text_field(row, "connect_type") or "").lower()
+    direction_text = (text_field(row, "direction") or "").lower()
     direction: Direction = "unknown"
     if connect_type == "internal":
         direction = "internal"
@@ -190,16 +179,16 @@ def _leg(row: dict[str, Any], role: str, parent: dict[str, Any], key: str, raw: 
         )
         or key
     )
-    caller_ext = _text(row, "caller_ext_number")
-    callee_ext = _text(row, "callee_ext_number")
-    callee_did = _text(row, "callee_did_number")
+    caller_ext = text_field(row, "caller_ext_number")
+    callee_ext = text_field(row, "callee_ext_number")
+    callee_did = text_field(row, "callee_did_number")
     callee_external = direction == "outbound" or not callee_ext
-    zoom_side_type = _text(
+    zoom_side_type = text_field(
         row, "callee_number_type" if direction == "inbound" else "caller_number_type"
     )
     trunk = None
     if direction != "internal":
-        trunk = _text(row, "sbc_name") or _text(row, "sip_group_name") or zoom_side_type
+        trunk = text_field(row, "sbc_name") or text_field(row, "sip_group_name") or zoom_side_type
     return CallLeg(
         source_format=FORMAT,
         source_record_id=key,
@@ -211,31 +200,31 @@ def _leg(row: dict[str, Any], role: str, parent: dict[str, Any], key: str, raw: 
         duration_seconds=floor_seconds(answered, ended) if answered else 0,
         direction=direction,
         disposition=_disposition(answered is not None, result),
-        calling_number=_text(row, "caller_did_number") or caller_ext,
+        calling_number=text_field(row, "caller_did_number") or caller_ext,
         called_number=(callee_did or callee_ext) if callee_external else (callee_ext or callee_did),
         extension=callee_ext if direction == "inbound" else caller_ext,
         trunk=trunk,
-        account_code=_text(row, "client_code"),
+        account_code=text_field(row, "client_code"),
         raw=raw,
         extra={
             "record_type": role,
-            "zoom_call_id": _text(row, "call_id"),
+            "zoom_call_id": text_field(row, "call_id"),
             "result": result or None,
-            "event": _text(row, "event"),
+            "event": text_field(row, "event"),
             "duration": _int(row, "duration"),
             "talk_time": _int(row, "talk_time"),
             "hold_time": _int(row, "hold_time"),
             "wait_time": _int(row, "wait_time")
             if "wait_time" in row
             else _int(row, "waiting_time"),
-            "caller_ext_type": _text(row, "caller_ext_type"),
-            "callee_ext_type": _text(row, "callee_ext_type"),
-            "caller_number_type": _text(row, "caller_number_type"),
-            "callee_number_type": _text(row, "callee_number_type"),
-            "department": _text(row, "department") or _text(row, "caller_department"),
-            "cost_center": _text(row, "cost_center") or _text(row, "caller_cost_center"),
-            "site_name": _text(row, "site_name"),
-            "operator_ext_number": _text(row, "operator_ext_number"),
+            "caller_ext_type": text_field(row, "caller_ext_type"),
+            "callee_ext_type": text_field(row, "callee_ext_type"),
+            "caller_number_type": text_field(row, "caller_number_type"),
+            "callee_number_type": text_field(row, "callee_number_type"),
+            "department": text_field(row, "department") or text_field(row, "caller_department"),
+            "cost_center": text_field(row, "cost_center") or text_field(row, "caller_cost_center"),
+            "site_name": text_field(row, "site_name"),
+            "operator_ext_number": text_field(row, "operator_ext_number"),
             "international": row.get("international")
             if isinstance(row.get("international"), bool)
             else None,
@@ -255,8 +244,8 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
         base = answered or started
         ended = Instant(base.at + timedelta(seconds=duration), base.exact + duration)
     _check_order(started, answered, ended)
-    result = (_text(row, "result") or "").lower()
-    direction_text = (_text(row, "direction") or "").lower()
+    result = (text_field(row, "result") or "").lower()
+    direction_text = (text_field(row, "direction") or "").lower()
     direction: Direction = "unknown"
     if direction_text == "inbound":
         direction = "inbound"
@@ -276,12 +265,12 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
         disposition = "failed"
     else:
         disposition = "no_answer"
-    caller = _text(row, "caller_number")
-    callee = _text(row, "callee_number")
+    caller = text_field(row, "caller_number")
+    callee = text_field(row, "callee_number")
     return CallLeg(
         source_format=FORMAT,
         source_record_id=key,
-        call_id=_text(row, "call_id") or key,
+        call_id=text_field(row, "call_id") or key,
         started_at=started.at,
         answered_at=answered.at if answered else None,
         ended_at=ended.at,
@@ -292,18 +281,18 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
         calling_number=caller,
         called_number=callee,
         extension=callee if direction == "inbound" else caller,
-        trunk=_text(row, "path") if direction != "unknown" else None,
-        account_code=_text(row, "client_code"),
+        trunk=text_field(row, "path") if direction != "unknown" else None,
+        account_code=text_field(row, "client_code"),
         raw=raw,
         extra={
             "record_type": "call_log_v1",
             "result": result or None,
-            "call_type": _text(row, "call_type"),
+            "call_type": text_field(row, "call_type"),
             "duration": duration,
             "charge": charge,
             "charge_symbol": charge_symbol,
             "rate": rate,
-            "site_name": _text(site, "name"),
+            "site_name": text_field(site, "name"),
         },
     )
 
