@@ -19,7 +19,7 @@ import re
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from callmeter.config import CallmeterConfig, ConfigError, Site, load_config
 from callmeter.legs import CallLeg
 from extractors.parsers import ParseContext, Parser, get_parser
-from extractors.spool import SpoolReader, SpoolRecord, SpoolWriter, StreamKey
+from extractors.spool import Position, SpoolReader, SpoolRecord, SpoolWriter, StreamKey
 from streaming import settings as cfg
 from streaming.alerts import Alert
 from streaming.bus import Bus, BusSettings, PartitionWorker, encode, partition_of
@@ -70,6 +70,7 @@ class Stats:
     alerts: int = 0
     alerts_duplicate: int = 0
     published: int = 0  # records handed to the bus (listener role)
+    warmed_up: int = 0  # spooled records replayed through the rules at start (no alerts)
     sip_events: int = 0  # call start/answer/end events from SIP sources
     notices: int = 0  # webhook payloads without a call record (Graph names the resource only)
     unknown_listener: int = 0  # bus records from a listener this config lacks (worker role)
@@ -198,6 +199,9 @@ class Sidecar:
             self.bus = Bus(self.bus_settings)
             await self.bus.connect()
         if self.listens:
+            if self.bus is None:
+                for feed in self._feeds.values():
+                    self._warm_up(feed)
             for feed in self._feeds.values():
                 await self._replay(feed)
             for feed in self._feeds.values():
@@ -418,6 +422,59 @@ class Sidecar:
                 )
             finally:
                 feed.busy = False
+
+    def _warm_up(self, feed: _Feed) -> None:
+        """Rebuild rule state (burst, threshold, anomaly windows, cool-downs) after a restart:
+        the records processed before the stop, back to the longest rule memory, go through the
+        rules again. Their alerts were handed over before the stop (same deterministic ids), so
+        the ones raised here are dropped; the live store already holds these records."""
+        rules = [r for r in self._rule_objects() if r.memory_seconds > 0]
+        seconds = min(max((r.memory_seconds for r in rules), default=0.0),
+                      self.settings.warmup_max_seconds)  # fmt: skip
+        if feed.reader is None or seconds <= 0:
+            return
+        cursor = feed.reader.cursor(CONSUMER)
+        since = datetime.now(UTC) - timedelta(seconds=seconds)
+        segments = sorted(
+            int(path.stem) for path in feed.reader.directory.glob("*.seg") if path.stem.isdigit()
+        )
+        # A segment last written before the horizon holds nothing newer; start after those.
+        start = next(
+            (n for n in segments
+             if (feed.reader.directory / f"{n:020d}.seg").stat().st_mtime >= since.timestamp()),
+            None,
+        )  # fmt: skip
+        if start is None or start > cursor.segment:
+            return
+        position, total, now = Position(start, 0), 0, datetime.now(UTC)
+        while position < cursor:
+            records = feed.reader.read_new(CONSUMER, max_records=_GROUP, start=position)
+            if not records:
+                break
+            for record in records:
+                if record.end > cursor:
+                    position = cursor
+                    break
+                position = record.end
+                if record.is_reject or record.arrived_at < since:
+                    continue
+                data = self._parser_input(feed, record)
+                try:
+                    items = list(feed.parser(data, self._context(feed, record))) if data else []
+                except Exception:  # reported when the record was first processed
+                    continue
+                for item in items:
+                    if isinstance(item, CallLeg):
+                        event = event_from_leg(
+                            item, feed.key.tenant_id, feed.site, feed.settings.name,
+                            record.arrived_at,
+                        )  # fmt: skip
+                        for rule in rules:
+                            rule.on_event(event, self._ctx, now)
+                total += 1
+        if total:
+            log.info("rule state rebuilt from %d spooled records of %s", total, feed.key)
+        self.stats.warmed_up += total
 
     async def _replay(self, feed: _Feed) -> None:
         """Process what was spooled but not yet processed before the last stop or crash."""

@@ -235,6 +235,9 @@ class StreamingSettings(_Strict):
     max_line_bytes: int = Field(default=DEFAULT_MAX_LINE_BYTES, ge=256)
     fsync: Literal["batch", "line"] = "batch"  # group commit, or one fsync per line
     reload_seconds: float = Field(default=2.0, gt=0)
+    # At start, records spooled (and processed) this far back at most are replayed through the
+    # rules, without alerting, to rebuild their windows; 0 turns it off.
+    warmup_max_seconds: float = Field(default=3600.0, ge=0)
 
     @model_validator(mode="after")
     def _unique_ids(self) -> StreamingSettings:

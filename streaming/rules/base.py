@@ -106,6 +106,9 @@ class StreamRule:
     """Base of every rule: an id, a type, a severity and notifier targets from the YAML."""
 
     rule_type = "rule"
+    # How far back events shape this rule's state (windows, cool-downs): what a restart replays
+    # from the spool to rebuild it. 0: the rule keeps nothing worth rebuilding.
+    memory_seconds = 0.0
 
     def __init__(self, rule_id: str, severity: Severity, notify: list[str] | None) -> None:
         self.rule_id = rule_id

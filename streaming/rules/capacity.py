@@ -42,6 +42,7 @@ class _Concurrency(StreamRule):
     ) -> None:
         super().__init__(rule_id, severity, notify)
         self.cooldown = timedelta(seconds=cooldown_seconds)
+        self.memory_seconds = float(cooldown_seconds)
         self._legs: dict[tuple[str, ...], dict[str, tuple[datetime, datetime | None]]] = {}
         self._quiet_until: dict[tuple[str, ...], datetime] = {}
 

@@ -221,6 +221,7 @@ class Burst(StreamRule):
         self.calls = calls
         self.window = timedelta(seconds=seconds)
         self.outbound_only = outbound_only
+        self.memory_seconds = 2.0 * seconds
         self._starts: dict[tuple[str, str, str], list[tuple[datetime, str]]] = {}
         self._seen: dict[tuple[str, str, str], set[str]] = {}
 

@@ -79,6 +79,7 @@ class Threshold(StreamRule):
         self.metric, self.per, self.limit = metric, per, limit
         self.window = timedelta(seconds=window_seconds)
         self.cooldown = timedelta(seconds=cooldown_seconds)
+        self.memory_seconds = float(window_seconds + cooldown_seconds)
         self._windows: dict[tuple[str, ...], _Window] = {}
         self._quiet_until: dict[tuple[str, ...], datetime] = {}
 
@@ -157,6 +158,7 @@ class Anomaly(StreamRule):
     ) -> None:
         super().__init__(rule_id, severity, notify)
         self.baselines, self.k, self.min_value, self.metrics = baselines, k, min_value, metrics
+        self.memory_seconds = 3600.0  # the current local hour
         self._hours: dict[tuple[str, str, str, datetime], _Window] = {}
         self._fired: set[tuple[str, str, str, datetime, str]] = set()
 
