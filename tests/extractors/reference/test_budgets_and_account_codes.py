@@ -184,11 +184,8 @@ def test_an_account_code_import_replaces_the_tenants_map(
 
 @pytest.mark.integration
 def test_the_budget_and_accountcodes_commands_import_the_samples(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = Warehouse.from_url(f"duckdb:///{tmp_path / 'cli.duckdb'}")
-    monkeypatch.setenv("CALLMETER_WAREHOUSE", target.url)
-    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
     assert main(["budget", "import", str(REFERENCE / "acme_budgets.csv"), "--tenant", "acme"]) == 0
     assert "imported 10 budgets of acme for 2026-01, 2026-02, 2026-03" in capsys.readouterr().out
     codes = str(REFERENCE / "acme_account_codes.csv")
@@ -196,4 +193,4 @@ def test_the_budget_and_accountcodes_commands_import_the_samples(
     assert capsys.readouterr().out.startswith("imported 4 account codes of acme")
     assert main(["accountcodes", "import", codes, "--tenant", "nobody"]) == 2
     assert "no tenant 'nobody'" in capsys.readouterr().err
-    assert (count(target, "budgets"), count(target, "account_codes")) == (10, 4)
+    assert (count(cli_warehouse, "budgets"), count(cli_warehouse, "account_codes")) == (10, 4)

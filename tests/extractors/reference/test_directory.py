@@ -190,19 +190,16 @@ def test_a_refused_directory_writes_nothing(
 
 @pytest.mark.integration
 def test_the_cli_checks_sites_against_the_configuration(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = Warehouse.from_url(f"duckdb:///{tmp_path / 'cli.duckdb'}")
-    monkeypatch.setenv("CALLMETER_WAREHOUSE", target.url)
-    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
     sample = str(REFERENCE / "acme_directory.csv")
     assert main(["directory", "import", sample, "--tenant", "globex"]) == 2
     err = capsys.readouterr().err
     assert "row 2, column site: tenant 'globex' has no site 'london' (sites: berlin)" in err
-    assert not target.duckdb_path.exists()
+    assert not cli_warehouse.duckdb_path.exists()
     assert main(["directory", "import", sample, "--tenant", "acme"]) == 0
     assert capsys.readouterr().out.startswith("imported the directory of acme: 10 rows")
-    assert count(target, "directory") == 10
+    assert count(cli_warehouse, "directory") == 10
 
 
 def test_an_xlsx_directory_with_date_cells_reads_like_the_csv() -> None:

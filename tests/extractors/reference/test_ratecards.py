@@ -447,11 +447,8 @@ def test_an_xlsx_card_lands_like_a_csv_card(
 
 @pytest.mark.integration
 def test_the_cli_imports_a_card_into_the_configured_warehouse_and_prints_a_summary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    cli_warehouse: Warehouse, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    target = Warehouse.from_url(f"duckdb:///{tmp_path / 'cli.duckdb'}")
-    monkeypatch.setenv("CALLMETER_WAREHOUSE", target.url)
-    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
     argv = [
         "ratecard",
         "import",
@@ -469,7 +466,7 @@ def test_the_cli_imports_a_card_into_the_configured_warehouse_and_prints_a_summa
     assert out.startswith(
         "imported rate card bt|acme|resale|2026-01-01: 9 rows, 9 prefixes (any 9)"
     )
-    assert count(target, "rate_cards") == 9
+    assert count(cli_warehouse, "rate_cards") == 9
 
 
 @pytest.mark.parametrize(
@@ -483,13 +480,9 @@ def test_the_cli_imports_a_card_into_the_configured_warehouse_and_prints_a_summa
 def test_the_cli_refuses_bad_options_with_exit_2_and_writes_nothing(
     extra: list[str],
     message: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_warehouse: Warehouse,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    target = Warehouse.from_url(f"duckdb:///{tmp_path / 'cli.duckdb'}")
-    monkeypatch.setenv("CALLMETER_WAREHOUSE", target.url)
-    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
     argv = [
         "ratecard",
         "import",
@@ -502,7 +495,7 @@ def test_the_cli_refuses_bad_options_with_exit_2_and_writes_nothing(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
-    assert not target.duckdb_path.exists()
+    assert not cli_warehouse.duckdb_path.exists()
 
 
 @pytest.mark.postgres
@@ -534,11 +527,10 @@ def test_reading_a_big_card_reports_progress_every_ten_thousand_rows() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.usefixtures("cli_warehouse")
 def test_the_cli_shows_at_most_twenty_band_gap_warnings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("CALLMETER_WAREHOUSE", f"duckdb:///{tmp_path / 'cli.duckdb'}")
-    monkeypatch.setenv("CALLMETER_DATA_DIR", str(tmp_path / "data"))
     body = "".join(f"{prefix},Dest,0.01,,,,,peak,\n" for prefix in range(4401, 4426))
     path = write(tmp_path / "gaps.csv", HEADER + body)
     argv = ["ratecard", "import", str(path), "--carrier", "bt", "--effective-from", "2026-01-01"]
