@@ -23,6 +23,14 @@ import pyarrow.compute as pc
 _PARALLEL_MIN_LINES = 20_000
 
 
+# Input bytes one string-view buffer starts after the previous one: a view's offset into its
+# buffer is an int32, so inputs over 2 GiB are seen through overlapping windows.
+_WINDOW = 1 << 30
+# Bytes scanned for line ends at a time (the comparison's temporary stays in cache).
+_BLOCK = 1 << 22
+_INLINE = 12  # a string view holds a value of up to 12 bytes itself
+
+
 @dataclass(frozen=True, slots=True)
 class Lines:
     """The lines of one input: text, 1-based line number, and whether the bytes were UTF-8."""
@@ -30,13 +38,26 @@ class Lines:
     frame: pl.DataFrame  # line_number: Int64, line: String, utf8: Boolean
     raw: pa.Array  # the same lines as an Arrow string array (row i = line i + 1), for `raw`
     starts: np.ndarray | None = None  # byte offset of each line in the input (UTF-8 input only)
+    maybe_blank: np.ndarray | None = None  # empty, or starting with a byte whitespace can start
+
+    def blank(self) -> pl.Series:
+        """Whether each line is empty or only whitespace (as polars' `strip_chars` sees it)."""
+        lines = self.frame["line"]
+        if self.maybe_blank is None:
+            return lines.str.strip_chars() == ""
+        blank = np.zeros(len(lines), dtype=bool)
+        candidates = np.flatnonzero(self.maybe_blank)
+        if len(candidates):
+            stripped = lines.gather(candidates).str.strip_chars()
+            blank[candidates] = (stripped == "").to_numpy()
+        return pl.Series("blank", blank)
 
 
 def split_lines(data: bytes) -> Lines:
     """Cut bytes into lines (LF or CRLF) without a per-line Python loop when they are UTF-8.
 
-    The line ends are squeezed out of one copy of the bytes, which then backs an Arrow string
-    array of all lines directly (no copy per line).
+    The polars `line` column is a string view over the input bytes themselves (no copy); `raw`
+    is one contiguous copy of all lines, for Arrow output and RE2.
 
     Args:
         data: The input bytes, without a BOM.
@@ -46,8 +67,10 @@ def split_lines(data: bytes) -> Lines:
         kept decoded with backslash escapes and flagged `utf8 = False`.
     """
     size = len(data) - 1 if data.endswith(b"\n") else len(data)  # no copy of the input
+    if not _is_utf8(data, size):
+        return _split_lines_slowly(data[:size])
     buffer = np.frombuffer(data, dtype=np.uint8, count=size)
-    ends = np.flatnonzero(buffer == 0x0A)
+    ends = _line_ends(buffer)
     starts = np.empty(len(ends) + 1, dtype=np.int64)
     starts[0], starts[1:] = 0, ends + 1
     stops = np.empty(len(ends) + 1, dtype=np.int64)
@@ -56,33 +79,72 @@ def split_lines(data: bytes) -> Lines:
     crlf = stops > starts
     crlf[crlf] = buffer[stops[crlf] - 1] == 0x0D
     stops[crlf] -= 1
-    keep = np.ones(len(buffer), dtype=bool)
-    keep[ends] = False
-    keep[stops[crlf]] = False
-    text = buffer[keep]
-    offsets = np.zeros(len(starts) + 1, dtype=np.int64)
-    np.cumsum(stops - starts, out=offsets[1:])
-    if len(text) < 2**31:
-        raw = pa.StringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(text)
-        )
-    else:
-        raw = pa.LargeStringArray.from_buffers(
-            len(starts), pa.py_buffer(offsets), pa.py_buffer(text)
-        )
-    try:
-        raw.validate(full=True)  # UTF-8 check, without decoding into a Python str
-    except pa.ArrowInvalid:
-        return _split_lines_slowly(data[:size])
+    lengths = stops - starts
+    if len(lengths) and lengths.max() >= 2**31 - _WINDOW:
+        return _split_lines_slowly(data[:size])  # a line over 1 GiB: too long for a view
+    views = _string_views(data, buffer, starts, lengths)
+    raw = views.cast(pa.string() if lengths.sum() < 2**31 else pa.large_string())
+    # Whitespace is ASCII 9-13 and 32, or a character of two or more bytes (U+0085, U+00A0...).
+    first = np.zeros(len(starts), dtype=np.uint8)
+    first[lengths > 0] = buffer[starts[lengths > 0]]
+    maybe_blank = (lengths == 0) | ((first >= 9) & (first <= 13)) | (first == 32) | (first > 127)
     n = len(starts)
     frame = pl.DataFrame(
         {
             "line_number": pl.int_range(1, n + 1, eager=True, dtype=pl.Int64),
-            "line": pl.Series("line", raw),
+            "line": pl.Series("line", views),
             "utf8": pl.repeat(True, n, eager=True),
         }
     )
-    return Lines(frame, raw, starts)
+    return Lines(frame, raw, starts, maybe_blank)
+
+
+def _is_utf8(data: bytes, size: int) -> bool:
+    """Whether data[:size] is valid UTF-8 (then so is every line: LF and CR are ASCII)."""
+    offsets = np.array([0, size], dtype=np.int64)
+    text = pa.LargeStringArray.from_buffers(1, pa.py_buffer(offsets), pa.py_buffer(data))
+    try:
+        text.validate(full=True)  # SIMD check, without decoding into a Python str
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _line_ends(buffer: np.ndarray) -> np.ndarray:
+    """Offsets of the LF bytes, found block by block (no boolean array the input's size)."""
+    parts = [
+        np.flatnonzero(buffer[start : start + _BLOCK] == 0x0A) + start
+        for start in range(0, len(buffer), _BLOCK)
+    ]
+    return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+
+
+def _string_views(
+    data: bytes, buffer: np.ndarray, starts: np.ndarray, lengths: np.ndarray
+) -> pa.Array:
+    """An Arrow string-view array of the lines, pointing into `data` (Arrow's view layout:
+    int32 length, then the value itself if <= 12 bytes, else its first 4 bytes, the buffer
+    index and the offset in that buffer)."""
+    n = len(starts)
+    views = np.zeros((n, 16), dtype=np.uint8)
+    fields = views.view(np.int32)  # (n, 4): length, prefix, buffer index, offset
+    fields[:, 0] = lengths
+    long = np.flatnonzero(lengths > _INLINE)
+    long_starts = starts[long]
+    views[long, 4:8] = buffer[long_starts[:, None] + np.arange(4)]
+    fields[long, 2] = long_starts // _WINDOW
+    fields[long, 3] = long_starts % _WINDOW
+    short = np.flatnonzero(lengths <= _INLINE)
+    inside = np.arange(_INLINE) < lengths[short, None]
+    inline = np.zeros((len(short), _INLINE), dtype=np.uint8)
+    inline[inside] = buffer[(starts[short, None] + np.arange(_INLINE))[inside]]
+    views[short, 4:] = inline
+    whole = pa.py_buffer(data)
+    windows = [
+        whole.slice(start, min(len(data) - start, 2**31 - 1))
+        for start in range(0, max(len(data), 1), _WINDOW)
+    ]
+    return pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), *windows])
 
 
 def _split_lines_slowly(data: bytes) -> Lines:

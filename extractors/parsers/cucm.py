@@ -200,7 +200,7 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         raw = first_line.decode("utf-8", "backslashreplace")
         return _empty_frames([_file_reject("binary data: not a CUCM CDR file", raw, 1, ctx)])
     split = split_lines(data)
-    lines = split.frame
+    lines = split.frame.with_columns(split.blank().alias("_blank"))
     header_text = lines["line"][0]
     try:
         header = [name.strip() for name in next(csv.reader([header_text], strict=True))]
@@ -219,7 +219,7 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
     body = lines.slice(1)
     if len(body) and _is_types_line(body["line"][0]):
         body = body.slice(1)
-    body = body.filter(pl.col("line").str.strip_chars() != "")
+    body = body.filter(~pl.col("_blank"))
     if body.is_empty():
         reason = "CUCM file with a header but no records" + (" (CMR)" if is_cmr else "")
         return _empty_frames([_file_reject(reason, header_text, 1, ctx)])
