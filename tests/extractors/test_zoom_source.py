@@ -58,20 +58,26 @@ def zoom() -> Iterator[FakeZoom]:
         yield fake
 
 
-def _run(zoom: FakeZoom, tmp_path: Path, **options: Any) -> Any:
+def _pipeline(tmp_path: Path) -> Any:
     warehouse = Warehouse.from_url(f"duckdb:///{tmp_path / 'wh.duckdb'}")
-    pipeline = raw_pipeline("zoom_test", warehouse, str(tmp_path / "dlt"))
-    source = zoom_source(
+    return raw_pipeline("zoom_test", warehouse, str(tmp_path / "dlt"))
+
+
+def _source(zoom: FakeZoom, **options: Any) -> Any:
+    """The source against the fake, with its credentials unless `options` replace them."""
+    credentials = {"client_id": zoom.client_id, "client_secret": zoom.client_secret}
+    return zoom_source(
         "acme",
         "london",
         account_id=zoom.account_id,
-        client_id=zoom.client_id,
-        client_secret=zoom.client_secret,
         api_url=zoom.api_url,
         token_url=zoom.token_url,
-        **options,
+        **(credentials | options),
     )
-    pipeline.run(source).raise_on_failed_jobs()
+
+
+def _run(zoom: FakeZoom, tmp_path: Path, **options: Any) -> Any:
+    _pipeline(tmp_path).run(_source(zoom, **options)).raise_on_failed_jobs()
     return duckdb.connect(str(tmp_path / "wh.duckdb"), read_only=True)
 
 
@@ -135,19 +141,9 @@ def test_the_next_run_asks_from_the_last_end_time_minus_the_overlap(
 def test_wrong_credentials_fail_with_a_message_naming_the_token_request(
     zoom: FakeZoom, tmp_path: Path
 ) -> None:
-    warehouse = Warehouse.from_url(f"duckdb:///{tmp_path / 'wh.duckdb'}")
-    pipeline = raw_pipeline("zoom_test", warehouse, str(tmp_path / "dlt"))
-    source = zoom_source(
-        "acme",
-        "london",
-        account_id=zoom.account_id,
-        client_id="nobody",
-        client_secret="x",
-        api_url=zoom.api_url,
-        token_url=zoom.token_url,
-    )
+    source = _source(zoom, client_id="nobody", client_secret="x")
     with pytest.raises(Exception, match="Zoom token request failed: HTTP 401"):
-        pipeline.run(source)
+        _pipeline(tmp_path).run(source)
 
 
 def test_callmeter_pull_lands_a_zoom_pull_with_credentials_from_the_environment(
