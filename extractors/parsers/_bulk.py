@@ -27,6 +27,7 @@ import pyarrow as pa
 from callmeter.legs import Rejected
 
 from ._localtime import ROW_FIELDS, LegRow, LocalClock
+from .cucm import split_lines
 from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, json_default
 
 # Printable ASCII without '"' and '\': text that JSON writes verbatim and whose only whitespace
@@ -99,26 +100,37 @@ def csv_field_count(line: str) -> int:
     return len(next(csv.reader([line + "\n"], strict=False)))
 
 
-def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
-    """`asterisk.csv_records` in two parts: plain one-line records as a frame (`_order`, `line`)
-    for the fast path, and every other record as csv_records gives it (read by the csv module;
-    "\x00csv error: ..." as the only field of an unreadable one).
+def csv_split(data: bytes, expected: int | None) -> tuple[pl.DataFrame, list[CsvRecord]]:
+    """`asterisk.csv_records` in two parts: plain one-line records as a frame (`_order`, `line`,
+    `_fits`: it has `expected` fields) for the fast path, and every other record as csv_records
+    gives it (read by the csv module; "\x00csv error: ..." as the only field of an unreadable
+    one).
 
     A plain line is printable ASCII of quoted ("" inside) and bare fields. A record boundary is
     certain before a plain line only while every line before it was read whole, so the csv
     module reads from each other line until its record ends, then plain lines resume.
     """
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-    frame = pl.DataFrame({"line": pl.Series("line", [text], dtype=pl.String)})
-    frame = frame.select(pl.col("line").str.split("\n")).explode("line")
-    if text.endswith("\n") or not text:
-        frame = frame.head(-1)  # the text after the last line end is no line
-    frame = frame.with_row_index("_order", offset=1).with_columns(
-        pl.col("_order").cast(pl.Int64), pl.col("line").str.strip_suffix("\r")
-    )
+    body = data.removeprefix(b"\xef\xbb\xbf")
+    if body and body.isascii():  # cut the lines from the bytes, without a Python list
+        lines = split_lines(body).frame  # one CR before each line end removed
+        frame = lines.select(pl.col("line_number").alias("_order"), "line")
+    else:
+        frame = pl.DataFrame({"line": pl.Series("line", [text], dtype=pl.String)})
+        frame = frame.select(pl.col("line").str.split("\n")).explode("line")
+        if text.endswith("\n") or not text:
+            frame = frame.head(-1)  # the text after the last line end is no line
+        frame = frame.with_row_index("_order", offset=1).with_columns(
+            pl.col("_order").cast(pl.Int64), pl.col("line").str.strip_suffix("\r")
+        )
     line = pl.col("line")
-    frame = frame.with_columns(_plain=line.str.contains(f"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$"))
-    others = frame.filter(~pl.col("_plain"))["_order"].to_list()
+    # A line that fits is plain: only the others need the (as costly) general check.
+    fits = csv_fits(line, expected) if expected else pl.lit(False)
+    frame = frame.with_columns(_fits=fits)
+    misfits = frame.filter(~pl.col("_fits")).with_columns(
+        _plain=line.str.contains(f"^{_CSV_FIELD}(?:,{_CSV_FIELD})*$")
+    )
+    others = misfits.filter(~pl.col("_plain"))["_order"].to_list()
     records: list[CsvRecord] = []
     consumed: list[int] = []
     end = 0  # lines before this index (0-based) are read
@@ -140,10 +152,13 @@ def csv_split(data: bytes) -> tuple[pl.DataFrame, list[CsvRecord]]:
             records.append((number, raw, [f"\x00csv error: {error}"]))
         elif fields and any(field.strip() for field in fields):
             records.append((number, raw, fields))
-    keep = pl.col("_plain") & ~line.str.contains(_CSV_BLANK)
+    plain = pl.concat(
+        [frame.filter(pl.col("_fits")), misfits.filter(pl.col("_plain")).drop("_plain")]
+    ).sort("_order")
+    keep = ~line.str.contains(_CSV_BLANK)
     if consumed:
         keep = keep & ~pl.col("_order").is_in(consumed)
-    return frame.filter(keep).select("_order", "line"), records
+    return plain.filter(keep).select("_order", "line", "_fits"), records
 
 
 def csv_columns(

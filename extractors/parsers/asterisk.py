@@ -203,8 +203,9 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     """
     options = _Options(ctx.options, ctx.trunk_devices)
     clock = LocalClock(ctx.timezone)
-    plain, others = csv_split(data)
     columns, first = options.columns, 0
+    guess = len(columns) if columns else _first_count(data)
+    plain, others = csv_split(data, guess)
     if columns is None:  # the first readable row with a known field count decides
         counts = iter(zip(plain["_order"], plain["line"], strict=True))
         known = next(
@@ -226,7 +227,8 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
             columns = _BY_COUNT[count]
     values = None
     if columns is not None:
-        plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
+        if len(columns) != guess:
+            plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
         fits = plain.filter(pl.col("_fits"))
         values = csv_columns(fits["line"], columns, _USED, whole_input(data, fits.height))
     fast: pl.DataFrame | None = None
@@ -262,6 +264,17 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     )
     legs = no_fast_rows() if fast is None else _fast_legs(fast.lazy(), options).collect()
     return finish(FORMAT, legs, slow, ctx.file_name)
+
+
+def _first_count(data: bytes) -> int | None:
+    """The field count of the first non-blank line (the likely layout), if it reads as CSV."""
+    for line in data[:65536].decode("utf-8", errors="replace").split("\n")[:-1] or [""]:
+        if line.strip():
+            try:
+                return len(next(csv.reader([line + "\n"], strict=False)))
+            except csv.Error:
+                return None
+    return None
 
 
 def _fast_columns(frame: pl.LazyFrame, options: _Options, clock: LocalClock) -> pl.LazyFrame:

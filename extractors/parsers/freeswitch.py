@@ -30,7 +30,6 @@ from . import ParseContext
 from ._bulk import (
     ascii_text,
     csv_columns,
-    csv_fits,
     csv_split,
     digits,
     finish,
@@ -150,8 +149,7 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     options = _Options(ctx.options)
     clock = LocalClock(ctx.timezone)
     columns = options.columns
-    plain, others = csv_split(data)
-    plain = plain.with_columns(_fits=csv_fits(pl.col("line"), len(columns)))
+    plain, others = csv_split(data, len(columns))
     fits = plain.filter(pl.col("_fits"))
     values = csv_columns(fits["line"], columns, _USED, whole_input(data, fits.height))
     fast: pl.DataFrame | None = None
