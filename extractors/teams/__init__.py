@@ -27,6 +27,7 @@ from .helpers import (
     function_url,
     hinted_rows,
     pages,
+    parsed_rows,
     pull_start,
     raw_hints,
     windows,
@@ -93,16 +94,10 @@ def teams_source(
                         yield from _emit(body, page_url, seen)
 
     def _emit(body: bytes, page_url: str, seen: set[tuple[str, str]]) -> Iterator[Any]:
-        return hinted_rows(
-            "teams",
-            body,
-            tenant_id=tenant_id,
-            site_id=site_id,
-            page_url=page_url,
-            now=now,
-            seen=seen,
-            hints=HINTS,
+        rows = parsed_rows(
+            "teams", body, tenant_id=tenant_id, site_id=site_id, page_url=page_url, now=now
         )
+        return hinted_rows(rows, seen, HINTS)
 
     return dlt.resource(call_legs, name=legs_table_name("teams"), write_disposition="merge")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -269,35 +269,22 @@ def pull_start(
 
 
 def hinted_rows(
-    source_format: str,
-    body: bytes,
-    *,
-    tenant_id: str,
-    site_id: str,
-    page_url: str,
-    now: datetime,
+    rows: Iterable[tuple[str, dict[str, Any]]],
     seen: set[tuple[str, str]],
     hints: tuple[Any, Any],
 ) -> Iterator[Any]:
-    """One API page as at most two hinted batches, legs then rejects, without the rows already
-    `seen` in this run (which it adds to `seen`).
+    """One API page's parsed_rows() as at most two hinted batches, legs then rejects, without
+    the rows already `seen` in this run (which it adds to `seen`).
 
     Args:
-        source_format: the parser.
-        body: the page.
-        tenant_id: Callmeter tenant of the rows.
-        site_id: Callmeter site of the rows.
-        page_url: where the page came from (a reject's file_name).
-        now: the run's clock (ParseContext.now).
+        rows: parsed_rows() of the page.
         seen: (kind, record id) of the rows yielded so far.
-        hints: raw_hints(source_format).
+        hints: raw_hints() of the source.
     """
     leg_hints, reject_hints = hints
     legs: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
-    for kind, row in parsed_rows(
-        source_format, body, tenant_id=tenant_id, site_id=site_id, page_url=page_url, now=now
-    ):
+    for kind, row in rows:
         key = (kind, row["source_record_id"] if kind == "leg" else row["record_id"])
         if key in seen:  # windows share their edges: the APIs' `to` is inclusive
             continue

@@ -15,7 +15,13 @@ import dlt
 from dlt.sources import DltResource
 
 from extractors.raw_tables import legs_table_name
-from extractors.teams.helpers import ended_at_cursor, hinted_rows, pull_start, raw_hints
+from extractors.teams.helpers import (
+    ended_at_cursor,
+    hinted_rows,
+    parsed_rows,
+    pull_start,
+    raw_hints,
+)
 
 from .helpers import API_URL, PAGE_SIZE, TOKEN_URL, ZoomClient, call_history_pages, month_windows
 
@@ -68,15 +74,9 @@ def zoom_source(
             for label, body in call_history_pages(
                 zoom, api_url, window_start, window_end, page_size
             ):
-                yield from hinted_rows(
-                    "zoom",
-                    body,
-                    tenant_id=tenant_id,
-                    site_id=site_id,
-                    page_url=label,
-                    now=now,
-                    seen=seen,
-                    hints=HINTS,
+                rows = parsed_rows(
+                    "zoom", body, tenant_id=tenant_id, site_id=site_id, page_url=label, now=now
                 )
+                yield from hinted_rows(rows, seen, HINTS)
 
     return dlt.resource(call_legs, name=legs_table_name("zoom"), write_disposition="merge")
