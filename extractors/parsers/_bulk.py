@@ -26,8 +26,8 @@ import pyarrow as pa
 
 from callmeter.legs import Rejected
 
+from ._csvlines import split_lines
 from ._localtime import ROW_FIELDS, LegRow, LocalClock
-from .cucm import split_lines
 from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, json_default
 
 # Printable ASCII without '"' and '\': text that JSON writes verbatim and whose only whitespace
