@@ -161,14 +161,9 @@ def _leg(row: dict[str, Any], role: str, parent: dict[str, Any], key: str, raw: 
     _check_order(started, answered, ended)
     result = (text_field(row, "result") or text_field(row, "call_result") or "").lower()
     connect_type = (text_field(row, "connect_type") or "").lower()
-    direction_text = (text_field(row, "direction") or "").lower()
-    direction: Direction = "unknown"
+    direction = _direction(row)
     if connect_type == "internal":
         direction = "internal"
-    elif direction_text == "inbound":
-        direction = "inbound"
-    elif direction_text == "outbound":
-        direction = "outbound"
     call_id = (
         _string(row, "call_history_uuid")
         or _string(row, "call_path_id")
@@ -245,12 +240,7 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
         ended = Instant(base.at + timedelta(seconds=duration), base.exact + duration)
     _check_order(started, answered, ended)
     result = (text_field(row, "result") or "").lower()
-    direction_text = (text_field(row, "direction") or "").lower()
-    direction: Direction = "unknown"
-    if direction_text == "inbound":
-        direction = "inbound"
-    elif direction_text == "outbound":
-        direction = "outbound"
+    direction = _direction(row)
     if answered is None and result == "call connected" and ended is not None:
         answered = started  # v1 rows often carry no answer time for connected calls
     charge, charge_symbol = _legacy_money(row, "charge")
@@ -295,6 +285,12 @@ def _legacy_leg(row: dict[str, Any], key: str, raw: str) -> CallLeg:
             "site_name": text_field(site, "name"),
         },
     )
+
+
+def _direction(row: dict[str, Any]) -> Direction:
+    """The `direction` field: inbound, outbound, else unknown (any case)."""
+    text = (text_field(row, "direction") or "").lower()
+    return "inbound" if text == "inbound" else "outbound" if text == "outbound" else "unknown"
 
 
 def _legacy_money(row: dict[str, Any], name: str) -> tuple[Decimal | None, str | None]:
