@@ -391,14 +391,15 @@ def _fast_columns(
     ).fill_null(False)
     frame = frame.with_columns(_ok=ok)
     local = epoch_seconds(year, month, day, hour, minute, pl.lit(0))
+    ymd = pl.format(
+        "{}{}{}",
+        year.cast(pl.String).str.zfill(4),
+        month.cast(pl.String).str.zfill(2),
+        day.cast(pl.String).str.zfill(2),
+    )
     return frame.with_columns(
         _local=pl.when(pl.col("_ok")).then(local),
-        _ymd=pl.format(
-            "{}{}{}",
-            year.cast(pl.String).str.zfill(4),
-            month.cast(pl.String).str.zfill(2),
-            day.cast(pl.String).str.zfill(2),
-        ),
+        _ymd=ymd if "ucid" in layout.slices else pl.lit(None, dtype=pl.String),  # for ucid ids
         _inferred=pl.lit(inferred),
     )
 
