@@ -116,7 +116,10 @@ class _Frames:
     def legs_table(self) -> pa.Table:
         """The legs as LEG_SCHEMA, `raw` taken from the input's lines without a round trip."""
         frame = self.legs.drop("raw", strict=False)
-        columns = frame.select([n for n in LEG_SCHEMA.names if n != "raw"]).to_arrow()
+        # String views out of polars (no copy); the cast below copies each string column once.
+        columns = frame.select([n for n in LEG_SCHEMA.names if n != "raw"]).to_arrow(
+            compat_level=pl.CompatLevel.newest()
+        )
         if self.raw is None:
             raw = pa.array([], pa.string())
         else:
@@ -171,7 +174,9 @@ def _to_arrow(frame: pl.DataFrame, schema: pa.Schema) -> pa.Table:
 
 
 def _empty_frames(rejects: list[Rejected]) -> _Frames:
-    legs = pl.DataFrame(schema=dict.fromkeys(LEG_SCHEMA.names, pl.String) | {"_line": pl.Int64})
+    typed = pl.from_arrow(LEG_SCHEMA.empty_table())
+    assert isinstance(typed, pl.DataFrame)
+    legs = typed.with_columns(pl.lit(None, dtype=pl.Int64).alias("_line"))
     rows = [reject.as_row() for reject in rejects]
     reject_frame = pl.DataFrame(
         rows,
