@@ -26,6 +26,7 @@ their partition's share of the traffic in this mode; feed silence runs in the li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import zlib
 from collections.abc import Awaitable, Callable
@@ -44,6 +45,8 @@ H_REASON = "Callmeter-Reason"  # percent-encoded; only on rejects
 _DUPLICATE_WINDOW = 300.0  # seconds: a listener's republish after a crash is dropped
 _FETCH_SECONDS = 0.5  # a pull waits this long for records (and a release at most this)
 _RELEASE_SECONDS = 30.0
+_MORE_SECONDS = 0.01  # after the first record of a batch, how long to wait for more
+_ACK_SECONDS = 10.0  # JetStream's acks for a published group
 
 
 def partition_of(tenant_id: str, key: str, partitions: int) -> int:
@@ -139,16 +142,31 @@ class Bus:
         except Exception as error:  # exists with another config: keep it, say so
             log.info("stream %s: %s", self.settings.stream, error)
 
-    async def publish(
-        self, tenant_id: str, partition: int, msg_id: str, data: bytes, headers: dict[str, str]
-    ) -> None:
-        """Publish and wait for JetStream's ack (the record is then stored by the broker)."""
-        await self.js.publish(
-            self.settings.subject(tenant_id, partition),
-            data,
-            stream=self.settings.stream,
-            headers={**headers, "Nats-Msg-Id": msg_id},
-        )
+    async def publish_many(
+        self, items: list[tuple[str, int, str, bytes, dict[str, str]]]
+    ) -> list[BaseException | None]:
+        """Publish (tenant, partition, msg_id, data, headers) items pipelined, then wait for
+        JetStream's acks (each record is then stored by the broker). One result per item:
+        None when stored, else the error."""
+        futures = []
+        for tenant_id, partition, msg_id, data, headers in items:
+            futures.append(
+                await self.js.publish_async(
+                    self.settings.subject(tenant_id, partition),
+                    data,
+                    stream=self.settings.stream,
+                    headers={**headers, "Nats-Msg-Id": msg_id},
+                )
+            )
+        try:
+            results = await asyncio.wait_for(
+                asyncio.gather(*futures, return_exceptions=True), _ACK_SECONDS
+            )
+        except TimeoutError as error:
+            for future in futures:
+                future.cancel()
+            return [error] * len(items)
+        return [r if isinstance(r, BaseException) else None for r in results]
 
     async def live_workers(self) -> list[str]:
         """Worker ids with a heartbeat in the lease bucket (one request; entries of workers
@@ -311,10 +329,13 @@ class PartitionWorker:
         subscription = await self.bus.subscribe(partition)
         try:
             while partition not in self._leaving:
-                try:
-                    messages = await subscription.fetch(self.batch, timeout=_FETCH_SECONDS)
+                try:  # wait for one record; a batch fetch would wait to fill the batch
+                    messages = await subscription.fetch(1, timeout=_FETCH_SECONDS)
                 except (TimeoutError, nats.errors.TimeoutError):
                     continue
+                # Then take what is already there, without waiting for more.
+                with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
+                    messages += await subscription.fetch(self.batch - 1, timeout=_MORE_SECONDS)
                 await self._handle(partition, messages)
         finally:
             try:

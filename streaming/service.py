@@ -523,10 +523,10 @@ class Sidecar:
         delay = 0.2
         while pending:
             chunk = pending[:_SUBMIT_AT_ONCE]
-            results = await asyncio.gather(
-                *(self.bus.publish(key.tenant_id, *item) for item in chunk),
-                return_exceptions=True,
-            )
+            try:
+                results = await self.bus.publish_many([(key.tenant_id, *item) for item in chunk])
+            except Exception as error:  # not connected: every item failed
+                results = [error] * len(chunk)
             failed = [item for item, r in zip(chunk, results, strict=True) if r is not None]
             if failed:
                 log.warning(
