@@ -250,7 +250,10 @@ def _rows(draw: st.DrawFn) -> list[Any]:
             if draw(st.booleans()):
                 row.pop(key, None)
             else:
-                row[key] = draw(_VALUES)
+                value = draw(_VALUES)
+                if key in ("call_history_uuid", "id") and isinstance(value, str) and value:
+                    value = f"{value}-{index}"  # a mutated id stays unique to its row
+                row[key] = value
         rows.append(row)
     return rows
 
