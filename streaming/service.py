@@ -189,7 +189,11 @@ class Sidecar:
         await self.sink.start()
         now = datetime.now(UTC)
         secrets = self._webhook_secrets() if self.listens else {}
-        for listener in [*self.settings.listeners, *self.settings.webhooks]:
+        feeds: list[cfg.Listener | cfg.Webhook] = [
+            *self.settings.listeners,
+            *self.settings.webhooks,
+        ]
+        for listener in feeds:
             self._feeds[listener.name] = self._feed(listener, spool=self.listens)
             if self.listens:
                 for rule in self._rule_objects():

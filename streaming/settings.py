@@ -239,12 +239,17 @@ class StreamingSettings(_Strict):
     # rules, without alerting, to rebuild their windows; 0 turns it off.
     warmup_max_seconds: float = Field(default=3600.0, ge=0)
 
+    @property
+    def feeds(self) -> list[Listener | Webhook | SipSource]:
+        """Every feed: TCP listeners, webhooks and SIP sources."""
+        return [*self.listeners, *self.webhooks, *self.sip]
+
     @model_validator(mode="after")
     def _unique_ids(self) -> StreamingSettings:
-        names = [feed.name for feed in [*self.listeners, *self.webhooks, *self.sip]]
+        names = [feed.name for feed in self.feeds]
         if len(set(names)) != len(names):
-            raise ValueError(f"listener and webhook ids must be unique, got {names}")
-        streams = [(w.tenant, w.site, w.format) for w in self.webhooks]
+            raise ValueError(f"listener, webhook and sip ids must be unique, got {names}")
+        streams: list[tuple[str, str, str]] = [(w.tenant, w.site, w.format) for w in self.webhooks]
         streams += [(lst.tenant, lst.site, lst.format) for lst in self.listeners]
         if len(set(streams)) != len(streams):
             raise ValueError("two feeds (listeners or webhooks) share a tenant, site and format")
@@ -291,12 +296,12 @@ def parse_streaming(raw: Mapping[str, Any], source: str = "callmeter.yaml") -> S
 def load_streaming(config: CallmeterConfig, source: str = "callmeter.yaml") -> StreamingSettings:
     """The validated `streaming` section, with listeners checked against the tenants and sites."""
     settings = parse_streaming(config.streaming, source)
-    sections = (
-        ("listeners", settings.listeners),
-        ("webhooks", settings.webhooks),
-        ("sip", settings.sip),
-    )
-    for section, feeds in sections:
+    sections: dict[str, list[Listener | Webhook | SipSource]] = {
+        "listeners": list(settings.listeners),
+        "webhooks": list(settings.webhooks),
+        "sip": list(settings.sip),
+    }
+    for section, feeds in sections.items():
         for index, feed in enumerate(feeds):
             try:
                 config.site(feed.tenant, feed.site)

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     from callmeter.cli import CommandError
     from callmeter.config import ConfigError, config_path, load_config
-    from streaming.service import Sidecar
+    from streaming.service import Role, Sidecar
     from streaming.settings import load_streaming
 
     logging.basicConfig(
@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("--workers must be 0 or more")
     if args.workers and settings.resolved_bus() is None:
         raise CommandError("--workers needs a bus: set streaming.bus or CALLMETER_BUS")
-    role = "listener" if args.workers and args.role == "all" else args.role
+    role: Role = "listener" if args.workers and args.role == "all" else args.role
     if args.workers and role != "listener":
         raise CommandError("--workers goes with --role all or listener")
     try:

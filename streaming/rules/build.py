@@ -65,8 +65,5 @@ def rule_context(config: CallmeterConfig, settings: cfg.StreamingSettings) -> Ru
         for t in config.tenants
         for s in t.sites
     }
-    listeners = {
-        feed.name: (feed.tenant, feed.site)
-        for feed in [*settings.listeners, *settings.webhooks, *settings.sip]
-    }
+    listeners = {feed.name: (feed.tenant, feed.site) for feed in settings.feeds}
     return RuleContext(sites, listeners)
