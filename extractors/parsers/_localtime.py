@@ -312,9 +312,7 @@ def lines(data: bytes, encoding: str = "latin-1") -> Iterator[tuple[int, str]]:
 
     Fixed-width formats decode as latin-1 so one byte stays one column whatever the bytes are.
     """
-    text = data.decode(encoding, errors="replace")
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = data.decode(encoding, errors="replace").removeprefix("\ufeff")
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r\x00")
         if line.strip(" \x00\r"):

@@ -230,14 +230,14 @@ def test_asterisk_dst_quoting_and_line_ends_agree(options: dict[str, Any]) -> No
             "2024-03-01 10:00:09",
             clid="Müller <205>",
             dcontext='ctx"quoted',
-        ),  # fmt: skip
+        ),
         asterisk_row(
             "2024-03-01 10:00:00",
             "2024-03-01 10:00:01",
             "2024-03-01 10:00:09",
             lastdata="SIP/carrier/0800123",
             channel="Local/205@from-internal-00ab;1",
-        ),  # fmt: skip
+        ),
         asterisk_row(
             "2024-03-01 10:00:00",
             "2024-03-01 10:00:01",
@@ -245,7 +245,7 @@ def test_asterisk_dst_quoting_and_line_ends_agree(options: dict[str, Any]) -> No
             clid="two\nlines",
             dst="h",
             dstchannel="",
-        ),  # fmt: skip
+        ),
         "",
         '"unclosed,"quote',
         asterisk_row("2024-03-01 23:59:59", "2024-03-01 23:59:60", "2024-03-02 00:00:09"),
@@ -311,10 +311,14 @@ def test_freeswitch_dst_b_legs_and_templates_agree(options: dict[str, Any]) -> N
 @pytest.mark.parametrize(
     "template",
     [
-        '"${caller_id_number}","${destination_number}","${start_epoch}","${answer_epoch}",'
-        '"${end_epoch}","${hangup_cause}","${uuid}","${sip_gateway_name}","${billsec}"',
-        '"${caller_id_number}","${destination_number}","${start_uepoch}","${end_uepoch}",'
-        '"${billsec}","${uuid}","${call_uuid}"',
+        (
+            '"${caller_id_number}","${destination_number}","${start_epoch}","${answer_epoch}",'
+            '"${end_epoch}","${hangup_cause}","${uuid}","${sip_gateway_name}","${billsec}"'
+        ),
+        (
+            '"${caller_id_number}","${destination_number}","${start_uepoch}","${end_uepoch}",'
+            '"${billsec}","${uuid}","${call_uuid}"'
+        ),
     ],
 )
 def test_freeswitch_epoch_templates_agree(template: str) -> None:
