@@ -77,7 +77,12 @@ def free_port() -> int:
 
 
 def start_sidecar(
-    workdir: Path, webhook_port: int, secret: str, bus: str | None = None, workers: int = 0
+    workdir: Path,
+    webhook_port: int,
+    secret: str,
+    bus: str | None = None,
+    workers: int = 0,
+    live_store: str | None = None,
 ) -> tuple[subprocess.Popen[str], int]:
     document = yaml.safe_load((ROOT / "tests" / "fixtures" / "callmeter.yaml").read_text())
     port = free_port()
@@ -105,6 +110,8 @@ def start_sidecar(
             }
         ],
     }
+    if live_store:
+        document["streaming"]["live_store"] = {"url": live_store}
     if bus:
         document["streaming"] |= {"bus": bus, "bus_name": f"cmbench_{secrets.token_hex(4)}"}
     config = workdir / "callmeter.yaml"
@@ -135,11 +142,18 @@ def start_sidecar(
 
 
 def run_rate(
-    rate: int, seconds: float, premium_every: int, bus: str | None = None, workers: int = 0
+    rate: int,
+    seconds: float,
+    premium_every: int,
+    bus: str | None = None,
+    workers: int = 0,
+    live_store: str | None = None,
 ) -> dict[str, Any]:
     receiver = Receiver()
     with tempfile.TemporaryDirectory(prefix="callmeter-bench-") as tmp:
-        process, port = start_sidecar(Path(tmp), receiver.port, secrets.token_hex(8), bus, workers)
+        process, port = start_sidecar(
+            Path(tmp), receiver.port, secrets.token_hex(8), bus, workers, live_store
+        )
         if bus:
             time.sleep(3 * 3.0)  # the workers take their partitions (lease cycles)
         try:
@@ -230,9 +244,10 @@ def main() -> None:
     )
     parser.add_argument("--bus", default=None, help="nats://... to run listener + workers")
     parser.add_argument("--workers", type=int, default=0, help="worker processes (with --bus)")
+    parser.add_argument("--live-store", default=None, help="postgresql://... (an empty database)")
     args = parser.parse_args()
     results = [
-        run_rate(int(r), args.seconds, args.premium_every, args.bus, args.workers)
+        run_rate(int(r), args.seconds, args.premium_every, args.bus, args.workers, args.live_store)
         for r in args.rates.split(",")
     ]
     sustained = [
@@ -249,6 +264,7 @@ def main() -> None:
                 "seconds_per_rate": args.seconds,
                 "bus": args.bus,
                 "workers": args.workers,
+                "live_store": "postgres" if args.live_store else "sqlite",
                 "results": results,
                 "highest_sustained_rate": max(sustained, default=None),
             }

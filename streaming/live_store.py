@@ -242,7 +242,7 @@ class LiveStore:
                 _iso(alert.detected_at),
             ),
         )
-        return cursor.rowcount == 1
+        return cursor is None or cursor.rowcount == 1  # None: deferred to the batch's commit
 
     def prune(self, now: datetime) -> None:
         """Forget ended calls older than RECENT_CALLS_KEPT."""
@@ -314,15 +314,37 @@ class PostgresLiveStore(LiveStore):
             cursor.execute(f'set search_path to "{schema}"')
             cursor.execute(SCHEMA)
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group writes into one transaction sent in one round trip at the end: inside a batch
+        writes are interpolated by the driver and queued (one round trip per statement cost
+        ~0.3 ms each, more than the rest of the processing of a record)."""
+        if self._in_batch:
+            yield
+            return
+        self._in_batch = True
+        self._pending: list[bytes] = []
+        try:
+            yield
+            if self._pending:
+                with self._db.cursor() as cursor:
+                    cursor.execute(b"begin;\n" + b";\n".join(self._pending) + b";\ncommit")
+        finally:
+            self._in_batch = False
+            self._pending = []
+
     def _execute(self, sql: str, params: Any = ()) -> Any:
+        sql = sql.replace("{greatest}", self.greatest).replace("?", "%s")
         cursor = self._db.cursor()
-        cursor.execute(sql.replace("{greatest}", self.greatest).replace("?", "%s"), params)
+        if self._in_batch and sql.lstrip().lower().startswith(("insert", "delete", "update")):
+            self._pending.append(cursor.mogrify(sql, params))
+            return None
+        cursor.execute(sql, params)
         return cursor
 
     def _executemany(self, sql: str, rows: list[Any]) -> Any:
-        cursor = self._db.cursor()
-        cursor.executemany(sql.replace("?", "%s"), rows)
-        return cursor
+        for row in rows:
+            self._execute(sql, row)
 
 
 def open_live_store(url: str | None, state_dir: Path) -> LiveStore:
