@@ -689,10 +689,12 @@ class Sidecar:
 
     def _rule_objects(self) -> list[StreamRule]:
         rules = [rule for _, rule in self._rules.values()]
-        if self.bus is not None and self.role != "all":
+        if self.bus is not None and self.role == "worker":
             # Feed silence needs every record of a listener: the listener's job with a bus.
-            wanted = self.role == "listener"
-            rules = [rule for rule in rules if isinstance(rule, FeedSilence) == wanted]
+            return [rule for rule in rules if not isinstance(rule, FeedSilence)]
+        if self.bus is not None and self.role == "listener" and not self.settings.sip:
+            # The rest run in the workers; SIP sources are evaluated (and ticked) here.
+            return [rule for rule in rules if isinstance(rule, FeedSilence)]
         return rules
 
     async def _tick_loop(self) -> None:
