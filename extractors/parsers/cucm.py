@@ -286,7 +286,7 @@ def _body_frames(
     )
     computed = (
         _with_integers(values)
-        .with_columns(_trunk_flags(ctx))
+        .with_columns(_shared_columns(ctx))
         .with_columns(_reason_expr(is_cmr))
         .with_columns(_leg_exprs(ctx))
     )
@@ -355,6 +355,25 @@ def _is_types_line(line: str) -> bool:
     return all(_TYPE.fullmatch(field.strip().strip('"')) for field in fields)
 
 
+# Text columns read stripped, empty as null (`_text`).
+_TEXT_COLUMNS = (
+    "authCodeDescription",
+    "callingPartyNumber",
+    "callingPartyNumberPartition",
+    "clientMatterCode",
+    "destDeviceName",
+    "finalCalledPartyNumber",
+    "finalCalledPartyNumberPartition",
+    "globalCallId_ClusterID",
+    "huntPilotDN",
+    "lastRedirectDn",
+    "lastRedirectDnPartition",
+    "origDeviceName",
+    "originalCalledPartyNumber",
+    "originalCalledPartyNumberPartition",
+    "outpulsedCalledPartyNumber",
+    "outpulsedCallingPartyNumber",
+)
 _INT_COLUMNS = (
     "dateTimeOrigination",
     "dateTimeConnect",
@@ -392,9 +411,9 @@ def _with_integers(values: pl.DataFrame) -> pl.DataFrame:
     return quick.with_columns(_parse_int(name).alias(f"_i_{name}") for name in retry)
 
 
-def _trunk_flags(ctx: ParseContext) -> list[pl.Expr]:
-    """Whether each side's device is a trunk, computed once for several expressions."""
-    return [
+def _shared_columns(ctx: ParseContext) -> list[pl.Expr]:
+    """Columns several expressions share, computed once: stripped texts, the trunk flags."""
+    return [_strip_to_null(name).alias(f"_t_{name}") for name in _TEXT_COLUMNS] + [
         _is_trunk("origDeviceName", ctx.trunk_devices).alias("_orig_trunk"),
         _is_trunk("destDeviceName", ctx.trunk_devices).alias("_dest_trunk"),
     ]
@@ -467,10 +486,15 @@ def _reason_expr(is_cmr: bool) -> pl.Expr:
     return result
 
 
-def _text(name: str) -> pl.Expr:
-    """A string column with empty values as null (numbers, names, partitions)."""
+def _strip_to_null(name: str) -> pl.Expr:
+    """A string column stripped, with empty values as null (numbers, names, partitions)."""
     value = pl.col(name).str.strip_chars()
     return pl.when(value == "").then(None).otherwise(value)
+
+
+def _text(name: str) -> pl.Expr:
+    """A text column prepared by _shared_columns()."""
+    return pl.col(f"_t_{name}")
 
 
 def _is_trunk(name: str, trunk_devices: frozenset[str]) -> pl.Expr:
@@ -478,7 +502,9 @@ def _is_trunk(name: str, trunk_devices: frozenset[str]) -> pl.Expr:
     if trunk_devices:
         return device.is_in(sorted(trunk_devices))
     # No trunk list for the site: anything that is not a phone is taken as a trunk or gateway.
-    phone = device.str.to_uppercase().str.contains("^(?:" + "|".join(PHONE_PREFIXES) + ")")
+    # Upper-casing maps each character on its own, so the first three decide the prefix.
+    start = device.str.slice(0, 3).str.to_uppercase()
+    phone = start.str.contains("^(?:" + "|".join(PHONE_PREFIXES) + ")")
     return (device != "") & ~phone
 
 
@@ -496,10 +522,7 @@ def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
         .then(pl.lit("inbound"))
         .when(dest_trunk)
         .then(pl.lit("outbound"))
-        .when(
-            (pl.col("origDeviceName").str.strip_chars() != "")
-            & (pl.col("destDeviceName").str.strip_chars() != "")
-        )
+        .when(_text("origDeviceName").is_not_null() & _text("destDeviceName").is_not_null())
         .then(pl.lit("internal"))
         .otherwise(pl.lit("unknown"))
     )
