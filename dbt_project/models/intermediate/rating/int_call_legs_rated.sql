@@ -106,44 +106,48 @@ priced_rows as (
 billed as (
     select
         *,
+        -- whole subsequent increments: ceil(x / s) = (x + s - 1) div s, in integers
         case
             when not is_billable then 0
             when rated_prefix is null then null
             when billable_seconds <= initial_increment then initial_increment
             else initial_increment
-                + cast(ceil(cast(billable_seconds - initial_increment as numeric(18, 6))
-                    / subsequent_increment) as integer) * subsequent_increment
+                + {{ int_div('billable_seconds - initial_increment + subsequent_increment - 1',
+                    'subsequent_increment') }} * subsequent_increment
         end as billed_seconds,
         case
             when resale_prefix is null then null
             when resale_billable_seconds <= resale_initial_increment then resale_initial_increment
             else resale_initial_increment
-                + cast(ceil(cast(resale_billable_seconds - resale_initial_increment as numeric(18, 6))
-                    / resale_subsequent_increment) as integer) * resale_subsequent_increment
+                + {{ int_div(
+                    'resale_billable_seconds - resale_initial_increment'
+                    ~ ' + resale_subsequent_increment - 1',
+                    'resale_subsequent_increment') }} * resale_subsequent_increment
         end as resale_billed_seconds
     from priced_rows
 ),
 
+-- Money in integers: card amounts have 6 decimals, so fee * 60 + rate * billed is a whole number
+-- of micro-units; cost = that / 60 half-up to 4 decimals = micros / 6000 half-up, in 1/10000
+-- units. Exact, and several times cheaper than decimal division (DuckDB: hugeint arithmetic).
 costed as (
     select
         *,
-        cast(
-            case
-                when is_unknown_direction then null
-                when not is_billable then 0
-                when rated_prefix is not null
-                    -- (fee * 60 + rate * billed) / 60: one exact division (macros/decimal_div_round)
-                    then {{ decimal_div_round('connection_fee * 60 + rate_per_minute * billed_seconds', 60, 4) }}
-            end as numeric(18, 4)
-        ) as cost,
-        cast(
-            case
-                when resale_prefix is not null
-                    then {{ decimal_div_round(
-                        'resale_connection_fee * 60 + resale_rate_per_minute * resale_billed_seconds',
-                        60, 4) }}
-            end as numeric(18, 4)
-        ) as resale_card_price
+        cast(case
+            when is_unknown_direction then null
+            when not is_billable then 0
+            when rated_prefix is not null
+                then {{ units_to_numeric(int_div_round(
+                    numeric_to_units('connection_fee') ~ ' * 60 + '
+                    ~ numeric_to_units('rate_per_minute') ~ ' * billed_seconds', 6000)) }}
+        end as numeric(18, 4)) as cost,
+        cast(case
+            when resale_prefix is not null
+                then {{ units_to_numeric(int_div_round(
+                    numeric_to_units('resale_connection_fee') ~ ' * 60 + '
+                    ~ numeric_to_units('resale_rate_per_minute') ~ ' * resale_billed_seconds',
+                    6000)) }}
+        end as numeric(18, 4)) as resale_card_price
     from billed
 ),
 
@@ -172,7 +176,10 @@ final as (
                 when not is_billable then 0
                 when resale_card_price is not null then resale_card_price
                 when resale_markup_percent is not null
-                    then {{ decimal_div_round('cost * (100 + resale_markup_percent)', 100, 4) }}
+                    -- cost (1/10^4 units) * (100 + mark-up) (1/10^4 units) / 100, half-up, in 1/10^4 units
+                    then {{ units_to_numeric(int_div_round(
+                        numeric_to_units('cost', 4) ~ ' * '
+                        ~ numeric_to_units('100 + resale_markup_percent', 4), 1000000)) }}
             end as numeric(18, 4)
         ) as resale_price,
         case when resale_card_price is not null then resale_card_version end
