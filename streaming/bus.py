@@ -31,7 +31,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -230,16 +230,28 @@ async def _cancel(tasks: list[asyncio.Task[Any]], timeout: float = 5.0) -> None:
 
 
 Handler = Callable[[list[tuple[str, SpoolRecord]]], Awaitable[None]]
+Warm = Callable[[list[tuple[str, SpoolRecord]]], None]
 
 
 class PartitionWorker:
     """Owns partitions through leases and feeds their records, in order, to `handle`."""
 
-    def __init__(self, bus: Bus, worker_id: str, handle: Handler, batch: int = 500) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        worker_id: str,
+        handle: Handler,
+        batch: int = 500,
+        warm: Warm | None = None,
+        warm_seconds: float = 0.0,
+    ) -> None:
         self.bus = bus
         self.worker_id = worker_id
         self.handle = handle
         self.batch = batch
+        self.warm = warm
+        self.warm_seconds = warm_seconds
+        self.warmed: dict[int, int] = {}  # partition -> records replayed at takeover
         self.owned: dict[int, tuple[int, asyncio.Task[None]]] = {}  # partition -> (rev, task)
         self.processed: dict[int, int] = {}  # partition -> records handled (for tests, logs)
         self._kv: Any = None
@@ -328,6 +340,7 @@ class PartitionWorker:
 
         subscription = await self.bus.subscribe(partition)
         try:
+            await self._warm_up(partition)
             while partition not in self._leaving:
                 try:  # wait for one record; a batch fetch would wait to fill the batch
                     messages = await subscription.fetch(1, timeout=_FETCH_SECONDS)
@@ -342,6 +355,54 @@ class PartitionWorker:
                 await subscription.unsubscribe()
             except Exception as error:
                 log.debug("unsubscribe p%d: %s", partition, error)
+
+    async def _warm_up(self, partition: int) -> None:
+        """Rebuild rule state for a partition just taken: the records its previous owner already
+        acked, back to `warm_seconds`, go to `warm` (rules only, no alerts: those were sent)."""
+        if self.warm is None or self.warm_seconds <= 0:
+            return
+        import nats.errors
+        from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+        settings = self.bus.settings
+        info = await self.bus.js.consumer_info(settings.stream, settings.consumer(partition))
+        floor = info.ack_floor.stream_seq if info.ack_floor else 0
+        if not floor:
+            return
+        since = datetime.now(UTC) - timedelta(seconds=self.warm_seconds)
+        reader = await self.bus.js.pull_subscribe(
+            settings.partition_filter(partition),
+            stream=settings.stream,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_TIME,
+                opt_start_time=since,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=30.0,
+            ),
+        )
+        records: list[tuple[str, SpoolRecord]] = []
+        try:
+            done = False
+            while not done:
+                try:
+                    messages = await reader.fetch(self.batch, timeout=1.0)
+                except (TimeoutError, nats.errors.TimeoutError):
+                    break
+                for message in messages:
+                    if message.metadata.sequence.stream > floor:
+                        done = True
+                        break
+                    with contextlib.suppress(ValueError):
+                        records.append(decode(message.data, message.headers))
+                    done = message.metadata.sequence.stream == floor
+        finally:
+            with contextlib.suppress(Exception):
+                await reader.unsubscribe()
+        if records:
+            self.warm(records)
+        self.warmed[partition] = len(records)
+        log.info("worker %s: partition %d warmed up from %d records", self.worker_id,
+                 partition, len(records))  # fmt: skip
 
     async def _handle(self, partition: int, messages: list[Any]) -> None:
         records = []

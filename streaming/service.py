@@ -240,7 +240,11 @@ class Sidecar:
                 await self.endpoint.start()
         if self.works and self.bus is not None:
             self.partition_worker = PartitionWorker(
-                self.bus, _safe(self.worker_id), self._process_bus_records
+                self.bus,
+                _safe(self.worker_id),
+                self._process_bus_records,
+                warm=self._warm_bus_records,
+                warm_seconds=self._warm_seconds(),
             )
             await self.partition_worker.start()
         self._tasks.append(asyncio.create_task(self._tick_loop(), name="tick"))
@@ -427,14 +431,45 @@ class Sidecar:
             finally:
                 feed.busy = False
 
+    def _warm_seconds(self) -> float:
+        """How far back a restart or a partition takeover replays records into the rules."""
+        longest = max((r.memory_seconds for r in self._rule_objects()), default=0.0)
+        return min(longest, self.settings.warmup_max_seconds)
+
+    def _warm_bus_records(self, items: list[tuple[str, SpoolRecord]]) -> None:
+        """Rules only (no store, no alerts) for records a partition's previous owner handled."""
+        rules = [r for r in self._rule_objects() if r.memory_seconds > 0]
+        now = datetime.now(UTC)
+        for listener, record in items:
+            feed = self._feeds.get(listener)
+            if feed is not None and not record.is_reject:
+                self._rules_only(feed, record, rules, now)
+        self.stats.warmed_up += len(items)
+
+    def _rules_only(
+        self, feed: _Feed, record: SpoolRecord, rules: list[StreamRule], now: datetime
+    ) -> None:
+        data = self._parser_input(feed, record)
+        try:
+            items = list(feed.parser(data, self._context(feed, record))) if data else []
+        except Exception:  # reported when the record was first processed
+            log.debug("warm-up: the parser failed on a record", exc_info=True)
+            return
+        for item in items:
+            if isinstance(item, CallLeg):
+                event = event_from_leg(
+                    item, feed.key.tenant_id, feed.site, feed.settings.name, record.arrived_at
+                )
+                for rule in rules:
+                    rule.on_event(event, self._ctx, now)
+
     def _warm_up(self, feed: _Feed) -> None:
         """Rebuild rule state (burst, threshold, anomaly windows, cool-downs) after a restart:
         the records processed before the stop, back to the longest rule memory, go through the
         rules again. Their alerts were handed over before the stop (same deterministic ids), so
         the ones raised here are dropped; the live store already holds these records."""
         rules = [r for r in self._rule_objects() if r.memory_seconds > 0]
-        seconds = min(max((r.memory_seconds for r in rules), default=0.0),
-                      self.settings.warmup_max_seconds)  # fmt: skip
+        seconds = self._warm_seconds()
         if feed.reader is None or seconds <= 0:
             return
         cursor = feed.reader.cursor(CONSUMER)
@@ -462,19 +497,7 @@ class Sidecar:
                 position = record.end
                 if record.is_reject or record.arrived_at < since:
                     continue
-                data = self._parser_input(feed, record)
-                try:
-                    items = list(feed.parser(data, self._context(feed, record))) if data else []
-                except Exception:  # reported when the record was first processed
-                    continue
-                for item in items:
-                    if isinstance(item, CallLeg):
-                        event = event_from_leg(
-                            item, feed.key.tenant_id, feed.site, feed.settings.name,
-                            record.arrived_at,
-                        )  # fmt: skip
-                        for rule in rules:
-                            rule.on_event(event, self._ctx, now)
+                self._rules_only(feed, record, rules, now)
                 total += 1
         if total:
             log.info("rule state rebuilt from %d spooled records of %s", total, feed.key)

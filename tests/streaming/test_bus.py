@@ -178,3 +178,41 @@ def test_records_of_a_killed_worker_are_redelivered_to_the_survivor(
     assert premium == set(EXTENSIONS)
     bursts = Counter(a.extension for a in survivor_sink.alerts if a.rule == "burst")
     assert bursts == dict.fromkeys(EXTENSIONS, 1)
+
+
+def test_a_worker_taking_over_a_partition_rebuilds_its_windows_so_a_burst_still_fires(
+    tmp_path: Path, bus_name: str
+) -> None:
+    sinks = {"doomed": RecordingSink(), "survivor": RecordingSink()}
+    listener = sidecar(tmp_path, bus_name, "listener", RecordingSink())
+    workers = {w: sidecar(tmp_path, bus_name, "worker", sinks[w], w) for w in sinks}
+    two_calls = b"".join(
+        mitel_line(extension=e, duration=f"00:02:{10 + n}") for n in range(2) for e in EXTENSIONS
+    )
+    third = b"".join(mitel_line(extension=e, duration="00:02:12") for e in EXTENSIONS)
+
+    async def scenario() -> None:
+        for worker in workers.values():
+            await worker.start()
+        await listener.start()
+        try:
+            await settled(*workers.values())
+            await asyncio.to_thread(send, listener.ports["mitel"], two_calls)
+            acked = lambda: sum(  # noqa: E731
+                sum(w.partition_worker.processed.values())
+                for w in workers.values()
+                if w.partition_worker
+            )
+            await until(lambda: acked() == 24, timeout=15)
+            moved = workers["doomed"].stats.extensions
+            await workers["doomed"].abort()
+            await settled(workers["survivor"])  # it owns every partition now
+            await asyncio.to_thread(send, listener.ports["mitel"], third)
+            await until(lambda: sum(1 for a in sinks["survivor"].alerts if a.rule == "burst") == 12)
+            assert moved and workers["survivor"].stats.warmed_up >= 2 * len(moved)
+        finally:
+            await listener.stop()
+            await workers["survivor"].stop()
+
+    asyncio.run(scenario())
+    assert [a for a in sinks["doomed"].alerts if a.rule == "burst"] == []
