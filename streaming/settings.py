@@ -181,6 +181,10 @@ class ThresholdRule(_Rule):
     cooldown_seconds: int = Field(default=3600, ge=0)
 
 
+Metric = Literal["calls", "minutes", "distinct_destinations"]
+_ALL_METRICS: tuple[Metric, ...] = ("calls", "minutes", "distinct_destinations")
+
+
 class AnomalyRule(_Rule):
     """Per-extension baselines per hour of week (marts.rpt_extension_baselines, as a CSV)."""
 
@@ -188,9 +192,7 @@ class AnomalyRule(_Rule):
     baselines: Path
     k: Decimal = Decimal(3)
     min_value: Decimal = Decimal(1)  # never fire below this (quiet extensions have sigma 0)
-    metrics: list[Literal["calls", "minutes", "distinct_destinations"]] = Field(
-        default_factory=lambda: ["calls", "minutes", "distinct_destinations"]
-    )
+    metrics: list[Metric] = Field(default_factory=lambda: list(_ALL_METRICS))
 
 
 Rule = Annotated[
