@@ -7,6 +7,13 @@ the records that raised them. After a crash the sidecar replays the spool from t
 nothing is lost, and a replayed record raises the same alert id, which the dispatcher refuses
 the second time, so no alert is sent twice.
 
+Feeds: TCP listeners (one record per line), webhooks (Zoom, Graph; streaming.webhooks) and SIP
+sources (call events, not spooled; streaming.sip_events). At start, the records processed in the
+last rule window are replayed through the rules (no alerts) so windows survive a restart.
+
+With a bus (streaming.bus), role `listener` spools and publishes instead of processing, and role
+`worker` consumes the partitions it owns (streaming.bus); `all` does both in one process.
+
 Rules are reloaded from callmeter.yaml when the file changes; listeners need a restart."""
 
 from __future__ import annotations
