@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
@@ -284,11 +285,12 @@ def _body_frames(
             for name, spelling in present.items()
         ),
     )
+    plain = frozenset(name for name in present if not _may_need_strip(values[name]))
     computed = (
         _with_integers(values)
-        .with_columns(_shared_columns(ctx))
-        .with_columns(_reason_expr(is_cmr))
-        .with_columns(_leg_exprs(ctx))
+        .with_columns(_shared_columns(ctx, plain))
+        .with_columns(_reason_expr(is_cmr, plain))
+        .with_columns(_leg_exprs(ctx, plain))
     )
     legs = computed.filter(pl.col("_reason").is_null()).select(
         *(name for name in LEG_SCHEMA.names if name != "raw"), pl.col("line_number").alias("_line")
@@ -411,11 +413,11 @@ def _with_integers(values: pl.DataFrame) -> pl.DataFrame:
     return quick.with_columns(_parse_int(name).alias(f"_i_{name}") for name in retry)
 
 
-def _shared_columns(ctx: ParseContext) -> list[pl.Expr]:
+def _shared_columns(ctx: ParseContext, plain: frozenset[str]) -> list[pl.Expr]:
     """Columns several expressions share, computed once: stripped texts, the trunk flags."""
-    return [_strip_to_null(name).alias(f"_t_{name}") for name in _TEXT_COLUMNS] + [
-        _is_trunk("origDeviceName", ctx.trunk_devices).alias("_orig_trunk"),
-        _is_trunk("destDeviceName", ctx.trunk_devices).alias("_dest_trunk"),
+    return [_strip_to_null(name, plain).alias(f"_t_{name}") for name in _TEXT_COLUMNS] + [
+        _is_trunk("origDeviceName", ctx.trunk_devices, plain).alias("_orig_trunk"),
+        _is_trunk("destDeviceName", ctx.trunk_devices, plain).alias("_dest_trunk"),
     ]
 
 
@@ -442,18 +444,18 @@ def _epoch_problem(name: str, allow_zero: bool = False) -> pl.Expr:
     )
 
 
-def _reason_expr(is_cmr: bool) -> pl.Expr:
+def _reason_expr(is_cmr: bool, plain: frozenset[str]) -> pl.Expr:
     """The first reason a parsed row cannot be a leg, or null (a chain of checks, in order)."""
     if is_cmr:
         return pl.lit(CMR_REASON, dtype=pl.String).alias("_reason")
-    record_type = pl.col("cdrRecordType").str.strip_chars()
+    record_type = _stripped("cdrRecordType", plain)
     origination, connect = _int("dateTimeOrigination"), _int("dateTimeConnect")
     disconnect, duration = _int("dateTimeDisconnect"), _int("duration")
     checks: list[tuple[pl.Expr, pl.Expr]] = [
         (record_type == "2", pl.lit(CMR_REASON)),
         (record_type == "0", pl.lit("start record (cdrRecordType 0), not a CDR")),
         (record_type != "1", pl.format("cdrRecordType {} is not 1 (CDR)", record_type)),
-        (pl.col("pkid").str.strip_chars() == "", pl.lit("pkid is empty")),
+        (_stripped("pkid", plain) == "", pl.lit("pkid is empty")),
     ]
     for name, allow_zero in (
         ("dateTimeOrigination", False),
@@ -486,9 +488,54 @@ def _reason_expr(is_cmr: bool) -> pl.Expr:
     return result
 
 
-def _strip_to_null(name: str) -> pl.Expr:
+def _stripped(name: str, plain: frozenset[str]) -> pl.Expr:
+    """A string column without surrounding whitespace (stripped only if it may have some)."""
+    return pl.col(name) if name in plain else pl.col(name).str.strip_chars()
+
+
+def _may_need_strip(column: pl.Series) -> bool:
+    """Whether some value may start or end with whitespace, from its first and last bytes.
+
+    Reads the string views polars exports (no copy): a view holds a value's length and its
+    first bytes (the whole value up to 12 bytes, else a 4-byte prefix and where the rest is).
+    Whitespace is ASCII 9-13 or 32, or a character of two or more bytes, all of whose bytes
+    are over 127: a value with other first and last bytes is left as it is by `strip_chars`.
+    """
+    exported = column.to_arrow(compat_level=pl.CompatLevel.newest())
+    chunks = exported.chunks if isinstance(exported, pa.ChunkedArray) else [exported]
+    for array in chunks:
+        if not pa.types.is_string_view(array.type):
+            return True
+        views = np.frombuffer(array.buffers()[1], dtype=np.uint8).reshape(-1, 16)
+        views = views[array.offset : array.offset + len(array)]
+        fields = views.view(np.int32)  # length, prefix, buffer index, offset
+        lengths = fields[:, 0]
+        used = lengths > 0
+        if array.null_count:
+            used &= np.asarray(array.is_valid())
+        if _space_like(views[used, 4]).any():
+            return True
+        short = np.flatnonzero(used & (lengths <= 12))
+        if _space_like(views[short, 3 + lengths[short]]).any():
+            return True
+        long = np.flatnonzero(used & (lengths > 12))
+        for index, buffer in enumerate(array.buffers()[2:]):
+            mine = long[fields[long, 2] == index]
+            data = np.frombuffer(buffer, dtype=np.uint8)
+            if _space_like(data[fields[mine, 3] + lengths[mine] - 1]).any():
+                return True
+    return False
+
+
+def _space_like(first_or_last: np.ndarray) -> np.ndarray:
+    """Bytes whitespace can start or end with (see `_may_need_strip`)."""
+    value = first_or_last
+    return ((value >= 9) & (value <= 13)) | (value == 32) | (value > 127)
+
+
+def _strip_to_null(name: str, plain: frozenset[str]) -> pl.Expr:
     """A string column stripped, with empty values as null (numbers, names, partitions)."""
-    value = pl.col(name).str.strip_chars()
+    value = _stripped(name, plain)
     return pl.when(value == "").then(None).otherwise(value)
 
 
@@ -497,8 +544,8 @@ def _text(name: str) -> pl.Expr:
     return pl.col(f"_t_{name}")
 
 
-def _is_trunk(name: str, trunk_devices: frozenset[str]) -> pl.Expr:
-    device = pl.col(name).str.strip_chars()
+def _is_trunk(name: str, trunk_devices: frozenset[str], plain: frozenset[str]) -> pl.Expr:
+    device = _stripped(name, plain)
     if trunk_devices:
         return device.is_in(sorted(trunk_devices))
     # No trunk list for the site: anything that is not a phone is taken as a trunk or gateway.
@@ -512,7 +559,7 @@ def _timestamp(value: pl.Expr) -> pl.Expr:
     return pl.from_epoch(value, time_unit="s").dt.cast_time_unit("us").dt.replace_time_zone("UTC")
 
 
-def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
+def _leg_exprs(ctx: ParseContext, plain: frozenset[str]) -> list[pl.Expr]:
     origination, connect = _int("dateTimeOrigination"), _int("dateTimeConnect")
     disconnect = _int("dateTimeDisconnect")
     answered = connect.fill_null(0) > 0
@@ -582,11 +629,11 @@ def _leg_exprs(ctx: ParseContext) -> list[pl.Expr]:
     return [
         direction.alias("direction"),
         pl.lit(FORMAT).alias("source_format"),
-        pl.col("pkid").str.strip_chars().alias("source_record_id"),
+        _stripped("pkid", plain).alias("source_record_id"),
         pl.concat_str(
-            pl.col("globalCallId_ClusterID").str.strip_chars(),
-            pl.col("globalCallID_callManagerId").str.strip_chars(),
-            pl.col("globalCallID_callId").str.strip_chars(),
+            _stripped("globalCallId_ClusterID", plain),
+            _stripped("globalCallID_callManagerId", plain),
+            _stripped("globalCallID_callId", plain),
             separator=":",
         ).alias("call_id"),
         _timestamp(origination).alias("started_at"),
