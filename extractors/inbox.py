@@ -273,7 +273,7 @@ def land_spool(
             batch.site_id,
         )
         ctx = context_for(config, source, now)
-        parsed = parse_tables(batch.source_format, batch.data, ctx) if batch.data else None
+        parsed = _parse_spooled(batch, ctx)
         fmt = batch.source_format
         if parsed is not None:
             table = legs_table_name(fmt)
@@ -297,3 +297,22 @@ def land_spool(
     for commit in commits:
         commit()
     return summary
+
+
+# Formats whose spooled records are whole documents (webhook bodies), not lines of one stream.
+_DOCUMENT_FORMATS = frozenset({"teams", "zoom"})
+
+
+def _parse_spooled(batch: Any, ctx: ParseContext) -> Any:
+    """Line formats parse the batch as one input; document formats parse each record alone
+    (several JSON bodies joined by newlines are not one JSON document)."""
+    from .parsers.tables import ParsedTables
+
+    if batch.source_format not in _DOCUMENT_FORMATS:
+        return parse_tables(batch.source_format, batch.data, ctx) if batch.data else None
+    parts = [parse_tables(batch.source_format, payload, ctx) for payload in batch.payloads]
+    if not parts:
+        return None
+    return ParsedTables(
+        pa.concat_tables([p.legs for p in parts]), pa.concat_tables([p.rejects for p in parts])
+    )

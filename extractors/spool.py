@@ -306,9 +306,9 @@ def streams(spool_dir: Path) -> list[StreamKey]:
 
 @dataclass(frozen=True, slots=True)
 class SpoolBatch:
-    """What batch ingest picks up from one stream: the lines as one newline-separated input for
-    the format's parser, the spooled rejects, and the callback that moves the cursor past them
-    (call it only after the batch has landed)."""
+    """What batch ingest picks up from one stream: the records (`payloads`; for line formats also
+    `data`, one newline-separated input for the format's parser), the spooled rejects, and the
+    callback that moves the cursor past them (call it only after the batch has landed)."""
 
     tenant_id: str
     site_id: str
@@ -317,6 +317,7 @@ class SpoolBatch:
     rejects: list[Rejected]
     commit: Callable[[], None]
     records: int
+    payloads: tuple[bytes, ...] = ()  # one entry per spooled record (a line, or a webhook body)
 
 
 def spool_batches(
@@ -354,4 +355,5 @@ def spool_batches(
             rejects,
             commit,
             len(records),
+            tuple(lines),
         )

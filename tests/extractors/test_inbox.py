@@ -124,3 +124,25 @@ def test_the_sidecars_spool_lands_once_with_its_rejects(tmp_path: Path) -> None:
         )
         == 1
     )
+
+
+@pytest.mark.integration
+def test_spooled_zoom_webhook_bodies_land_one_document_at_a_time(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from extractors.inbox import land_spool
+    from extractors.spool import SpoolWriter, StreamKey
+
+    warehouse = _warehouse(tmp_path)
+    spool = tmp_path / "spool"
+    writer = SpoolWriter(spool, StreamKey("acme", "portland", "zoom"))
+    bodies = sorted((PBX / "zoom").glob("webhook_*_completed.json"))
+    for body in bodies:
+        writer.append(body.read_bytes().replace(b"\n", b""), datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    writer.sync()
+    writer.close()
+
+    summary = land_spool(warehouse, CONFIG, spool, pipelines_dir=str(tmp_path / "dlt"))
+
+    assert summary.rejects.get("zoom", 0) == 0
+    assert summary.legs["zoom"] >= len(bodies)
