@@ -80,3 +80,12 @@ def test_a_config_mistake_names_the_file_the_key_and_what_is_wrong(
 def test_a_missing_config_file_says_how_to_point_at_one(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="CALLMETER_CONFIG"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_the_example_configuration_in_the_repository_is_valid() -> None:
+    from streaming.settings import load_streaming
+    from tests.paths import ROOT
+
+    config = load_config(ROOT / "callmeter.yaml.example")
+    assert config.site("acme", "london").carrier == "bt"
+    assert [rule.id for rule in load_streaming(config).rules][:3] == ["premium", "burst", "night"]
