@@ -263,3 +263,33 @@ def match_lines(lines: pa.Array, pattern: str) -> pa.BooleanArray:
     except pa.ArrowInvalid:  # RE2 could not compile the pattern
         matched = pl.Series("line", lines, dtype=pl.String).str.contains(pattern)
         return matched.to_arrow().cast(pa.bool_())
+
+
+def as_string_chunks(array: pa.Array) -> pa.ChunkedArray | None:
+    """A string-view array as Arrow `string` chunks over the same bytes (no copy), if it can be.
+
+    Polars writes long values (over 12 bytes) one after another into its data buffers, so the
+    values of each buffer are already laid out as a plain string array's: this gives one chunk
+    per buffer, offsets taken from the views. None when the layout is anything else (inline or
+    null values, gaps, a buffer over 2 GiB): cast instead, which copies.
+    """
+    if not pa.types.is_string_view(array.type) or array.null_count or not len(array):
+        return None
+    views = np.frombuffer(array.buffers()[1], dtype=np.int32).reshape(-1, 4)
+    views = views[array.offset : array.offset + len(array)]
+    lengths, indices, offsets = views[:, 0], views[:, 2], views[:, 3]
+    if lengths.min() <= _INLINE:
+        return None
+    new_buffer = np.flatnonzero(np.diff(indices)) + 1
+    runs = np.split(np.arange(len(array)), new_buffer)
+    buffers = array.buffers()[2:]
+    chunks = []
+    for run in runs:
+        start, stop = int(offsets[run[0]]), int(offsets[run[-1]]) + int(lengths[run[-1]])
+        if stop >= 2**31 or not np.array_equal(offsets[run[1:]], (offsets + lengths)[run[:-1]]):
+            return None
+        chunk_offsets = np.empty(len(run) + 1, dtype=np.int32)
+        chunk_offsets[:-1], chunk_offsets[-1] = offsets[run] - start, stop - start
+        data = buffers[int(indices[run[0]])].slice(start, stop - start)
+        chunks.append(pa.StringArray.from_buffers(len(run), pa.py_buffer(chunk_offsets), data))
+    return pa.chunked_array(chunks, pa.string())

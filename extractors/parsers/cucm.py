@@ -34,6 +34,7 @@ from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
 from ._csvlines import (
+    as_string_chunks,
     csv_line_pattern,
     describe_bad_line,
     match_lines,
@@ -98,6 +99,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 _SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
+_INLINE = 12  # bytes a string view holds itself
 _RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
 _SPECULATE_MIN_LINES = 10_000  # from here the CSV read overlaps the line check
 
@@ -128,6 +130,10 @@ class _Frames:
             contiguous = len(index) and index[-1] - index[0] == len(index) - 1
             raw = self.raw.slice(index[0], len(index)) if contiguous else self.raw.take(index)
         table = columns.add_column(LEG_SCHEMA.names.index("raw"), "raw", raw)
+        # `extra` (hundreds of bytes a leg) is handed over without the copy a cast would make.
+        extra = as_string_chunks(table["extra"].combine_chunks())
+        if extra is not None:
+            table = table.set_column(LEG_SCHEMA.names.index("extra"), "extra", extra)
         return table.cast(LEG_SCHEMA)
 
 
@@ -285,7 +291,7 @@ def _body_frames(
             for name, spelling in present.items()
         ),
     )
-    plain = frozenset(name for name in present if not _may_need_strip(values[name]))
+    plain = frozenset(name for name in _STRIPPED if not _may_need_strip(values[name]))
     computed = (
         _with_integers(values)
         .with_columns(_shared_columns(ctx, plain))
@@ -375,6 +381,14 @@ _TEXT_COLUMNS = (
     "originalCalledPartyNumberPartition",
     "outpulsedCalledPartyNumber",
     "outpulsedCallingPartyNumber",
+)
+# Every column some expression strips (`_stripped`); integers are parsed by `_with_integers`.
+_STRIPPED = (
+    *_TEXT_COLUMNS,
+    "cdrRecordType",
+    "pkid",
+    "globalCallID_callManagerId",
+    "globalCallID_callId",
 )
 _INT_COLUMNS = (
     "dateTimeOrigination",
@@ -504,25 +518,29 @@ def _may_need_strip(column: pl.Series) -> bool:
     exported = column.to_arrow(compat_level=pl.CompatLevel.newest())
     chunks = exported.chunks if isinstance(exported, pa.ChunkedArray) else [exported]
     for array in chunks:
-        if not pa.types.is_string_view(array.type):
+        if not pa.types.is_string_view(array.type) or array.null_count:
             return True
         views = np.frombuffer(array.buffers()[1], dtype=np.uint8).reshape(-1, 16)
         views = views[array.offset : array.offset + len(array)]
         fields = views.view(np.int32)  # length, prefix, buffer index, offset
         lengths = fields[:, 0]
-        used = lengths > 0
-        if array.null_count:
-            used &= np.asarray(array.is_valid())
-        if _space_like(views[used, 4]).any():
+        # The first byte is at 4 (inline value or prefix; 0 for an empty value).
+        if _space_like(views[:, 4]).any():
             return True
-        short = np.flatnonzero(used & (lengths <= 12))
-        if _space_like(views[short, 3 + lengths[short]]).any():
+        # The last byte of an inline value is at 3 + length (a length byte, 0, when empty).
+        inline = np.take_along_axis(views, np.minimum(3 + lengths, 15)[:, None], axis=1)[:, 0]
+        if (_space_like(inline) & (lengths <= _INLINE)).any():
             return True
-        long = np.flatnonzero(used & (lengths > 12))
-        for index, buffer in enumerate(array.buffers()[2:]):
-            mine = long[fields[long, 2] == index]
-            data = np.frombuffer(buffer, dtype=np.uint8)
-            if _space_like(data[fields[mine, 3] + lengths[mine] - 1]).any():
+        long = np.flatnonzero(lengths > _INLINE)
+        if not len(long):
+            continue
+        # The rest of a long value is in a data buffer; look runs of the same buffer up at once.
+        index = fields[long, 2]
+        runs = np.split(long, np.flatnonzero(np.diff(index)) + 1)
+        buffers = array.buffers()[2:]
+        for run in runs:
+            data = np.frombuffer(buffers[fields[run[0], 2]], dtype=np.uint8)
+            if _space_like(data[fields[run, 3] + lengths[run] - 1]).any():
                 return True
     return False
 
