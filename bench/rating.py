@@ -98,6 +98,8 @@ def setup_sql(legs: int, prefixes: int) -> list[str]:
         f"'Europe/London' as site_timezone, '44' as site_country_code, '' as raw, "
         f"'{{}}' as extra, 'bench' as _dlt_load_id "
         f"from generate_series(0, {legs - 1}) as g(i)",
+        # the classification reads SIP staging for B2BUA pairs: every bench leg is a SIP leg
+        "create view staging.stg_sip__call_legs as select * from intermediate.int_call_legs",
     ]
 
 

@@ -4,6 +4,7 @@ new card version covers, and identical results on both warehouses."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -227,3 +228,49 @@ def test_postgres_gives_identical_results(
     assert pg_first == first
     assert pg_second == second
     assert pg_recosted == recosted
+
+
+def _sip_leg(record_id: str, start: str, called: str, trunk: str, extra: str) -> str:
+    """An answered 120 s outbound SIP leg of the call 'call-b2bua' (raw.sip_call_legs order)."""
+    return (
+        "insert into raw.sip_call_legs select 'acme', 'london', 'sip', "
+        f"'{record_id}', 'call-b2bua', cast('{start}+00' as timestamp with time zone), "
+        f"cast('{start}+00' as timestamp with time zone) + interval '5 seconds', "
+        f"cast('{start}+00' as timestamp with time zone) + interval '125 seconds', 5, 120, "
+        f"'outbound', 'answered', '2000', '{called}', '201', '{trunk}', null, 'raw', "
+        f"'{extra}', 'load-1'"
+    )
+
+
+def test_a_b2bua_pair_is_costed_once_on_its_carrier_leg(tmp_path: Path) -> None:
+    """Extension -> PBX and PBX -> carrier, joined by the SIP parser's B2BUA correlation
+    (extra.linked_by): only the carrier leg is priced, so the call sums one cost."""
+    warehouse = Warehouse.from_url(f"duckdb:///{tmp_path / 'callmeter.duckdb'}")
+    wh.execute(
+        warehouse,
+        [
+            *wh.initial_statements(),
+            _sip_leg("b2bua_hop", "2026-03-02 11:00:00", "901632960000", "pbx", "{}"),
+            _sip_leg(
+                "b2bua_carrier",
+                "2026-03-02 11:00:01",
+                "01632960000",
+                "SIP-BT",
+                '{"linked_by": "numbers_and_time", "linked_to": "call-b2bua"}',
+            ),
+        ],
+    )
+    wh.dbt_build(warehouse, tmp_path / "target")
+    legs = dict(
+        wh.query(
+            warehouse,
+            "select source_record_id, cost from marts.fct_call_legs where call_id = 'call-b2bua'",
+        )
+    )
+    # 120 s on the 60/1 peak row for 44 at 0.015: 0.015 * 120 / 60 = 0.03
+    assert legs == {"b2bua_hop": Decimal("0"), "b2bua_carrier": Decimal("0.03")}
+    calls = wh.query(
+        warehouse,
+        "select leg_count, cost, costing_leg_id from marts.fct_calls where call_id = 'call-b2bua'",
+    )
+    assert calls == [(2, Decimal("0.03"), "b2bua_carrier")]

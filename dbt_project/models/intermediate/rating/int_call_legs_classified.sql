@@ -7,6 +7,9 @@
 -- * the cost and resale card versions in force at the local start date (a tenant's own version
 --   beats a global one for the same carrier) and the band of the start under each version's peak
 --   window: weekend = Saturday/Sunday, peak = Monday-Friday [peak_start, peak_end), else offpeak;
+-- * is_b2bua_hop: an outbound SIP leg that a B2BUA carried on in a later outbound leg of the same
+--   call (joined by the parser's correlation, extra.linked_by): only the last leg, the one that
+--   reached the carrier, is costed (docs/rating.md "B2BUA pairs");
 -- * rating_fingerprint: every input of the rating, so an incremental build re-rates a leg
 --   exactly when one of them changed (a new or re-imported card version included).
 {%- set country_lengths = prefix_lengths(ref('country_codes'), [3, 2, 1], column='country_code') %}
@@ -19,6 +22,31 @@ legs as (
 
 sites as (
     select * from {{ ref('stg_config__sites') }}
+),
+
+-- Per SIP call, the last outbound leg that the parser's B2BUA correlation joined to the call
+-- (extra.linked_by): the hop that went on to the carrier. Read from the SIP staging view, not
+-- from `legs`: a second reference to that CTE would make both engines materialize every leg.
+onward_legs as (
+    select
+        tenant_id,
+        site_id,
+        source_format,
+        call_id,
+        source_record_id,
+        started_at,
+        row_number() over (
+            partition by tenant_id, site_id, source_format, call_id
+            order by started_at desc, source_record_id desc
+        ) as recency
+    from {{ ref('stg_sip__call_legs') }}
+    where direction = 'outbound'
+        and {{ json_text('extra', 'linked_by') }} is not null
+),
+
+onward as (
+    select * from onward_legs
+    where recency = 1
 ),
 
 site_trunks as (
@@ -61,14 +89,24 @@ located as (
         coalesce(site_trunks.carrier, sites.carrier) as carrier,
         {{ local_timestamp('legs.started_at', 'legs.site_timezone') }} as started_local_at,
         -- the dialled digits after the outside-line prefix, to tell a locally dialled number
-        -- translate, not the regex of number_digits(): the same result, several times faster
-        translate(trim(legs.called_number), ' ().-' || chr(9), '') as called_digits,
+        -- translate, not the regex of number_digits(): the same result, several times faster;
+        -- skipped for the usual clean number (digits and +), where it changes nothing (4x less CPU)
+        case
+            when legs.called_number ~ '^[0-9+]*$' then legs.called_number
+            else translate(trim(legs.called_number), ' ().-' || chr(9), '')
+        end as called_digits,
         sites.outside_line_prefix,
         sites.national_prefix,
         sites.international_prefix,
         sites.extension_digits,
         tenants.currency as tenant_currency,
-        tenants.resale_markup_percent
+        tenants.resale_markup_percent,
+        coalesce(
+            legs.direction = 'outbound'
+                and legs.source_record_id <> onward.source_record_id
+                and legs.started_at <= onward.started_at,
+            false
+        ) as is_b2bua_hop
     from legs
     left join sites
         on legs.tenant_id = sites.tenant_id
@@ -78,6 +116,11 @@ located as (
         and legs.site_id = site_trunks.site_id
         and legs.trunk = site_trunks.trunk
     left join tenants on legs.tenant_id = tenants.tenant_id
+    left join onward
+        on legs.tenant_id = onward.tenant_id
+        and legs.site_id = onward.site_id
+        and legs.source_format = onward.source_format
+        and legs.call_id = onward.call_id
 ),
 
 dialled as (
@@ -224,11 +267,12 @@ final as (
         resale_card_imported_at,
         tenant_currency,
         resale_markup_percent,
+        is_b2bua_hop,
         {{ fingerprint([
             'direction', 'disposition', 'duration_seconds', 'called_e164', 'destination_type',
             'carrier', 'time_band', 'rate_card_version', 'rate_card_imported_at',
             'resale_time_band', 'resale_card_version', 'resale_card_imported_at',
-            'tenant_currency', 'resale_markup_percent',
+            'tenant_currency', 'resale_markup_percent', 'is_b2bua_hop',
         ]) }} as rating_fingerprint,
 
         -- audit

@@ -50,9 +50,11 @@ to_rate as (
 chargeable as (
     select
         *,
+        -- a B2BUA's hop towards the PBX is free: the call is costed on its carrier leg
         disposition = 'answered'
             and direction = 'outbound'
-            and coalesce(destination_type, '') <> 'internal' as is_billable,
+            and coalesce(destination_type, '') <> 'internal'
+            and not coalesce(is_b2bua_hop, false) as is_billable,
         disposition = 'answered'
             and direction = 'unknown'
             and coalesce(destination_type, '') <> 'internal' as is_unknown_direction
@@ -192,6 +194,9 @@ final as (
                 then 'no rate card for carrier ' || coalesce(carrier, '(none)') || ' in force'
             when rated_prefix is null then 'no prefix matches ' || called_e164
         end as unrated_reason,
+
+        -- free as the PBX-side hop of a B2BUA pair (the call is costed on its carrier leg)
+        coalesce(is_b2bua_hop, false) as is_b2bua_hop,
 
         -- lineage of this row
         rating_fingerprint,
