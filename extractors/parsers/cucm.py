@@ -100,6 +100,10 @@ _TYPE = re.compile(r"[A-Z][A-Z0-9_]*(\(\d+\))?")
 _MAX_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 _SPLIT_BY_TRANSFER = 393_216  # 0x60000: call split by transfer or conference, not a failure
 _INLINE = 12  # bytes a string view holds itself
+# Bytes a whitespace character can start or end with: ASCII 9-13 and 32; any byte over 127.
+_SPACE_LIKE = np.zeros(256, dtype=bool)
+_SPACE_LIKE[[9, 10, 11, 12, 13, 32]] = True
+_SPACE_LIKE[128:] = True
 _RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
 _SPECULATE_MIN_LINES = 10_000  # from here the CSV read overlaps the line check
 
@@ -528,8 +532,8 @@ def _may_need_strip(column: pl.Series) -> bool:
         if _space_like(views[:, 4]).any():
             return True
         # The last byte of an inline value is at 3 + length (a length byte, 0, when empty).
-        inline = np.take_along_axis(views, np.minimum(3 + lengths, 15)[:, None], axis=1)[:, 0]
-        if (_space_like(inline) & (lengths <= _INLINE)).any():
+        short = np.flatnonzero((lengths > 0) & (lengths <= _INLINE))
+        if _space_like(views[short, 3 + lengths[short]]).any():
             return True
         long = np.flatnonzero(lengths > _INLINE)
         if not len(long):
@@ -547,8 +551,7 @@ def _may_need_strip(column: pl.Series) -> bool:
 
 def _space_like(first_or_last: np.ndarray) -> np.ndarray:
     """Bytes whitespace can start or end with (see `_may_need_strip`)."""
-    value = first_or_last
-    return ((value >= 9) & (value <= 13)) | (value == 32) | (value > 127)
+    return _SPACE_LIKE[first_or_last]
 
 
 def _strip_to_null(name: str, plain: frozenset[str]) -> pl.Expr:
