@@ -335,3 +335,65 @@ def test_blank_and_whitespace_only_lines_are_not_records() -> None:
     legs, rejects = run(cdr_file(RECORD_LINES[0], "", "   ", "\t", RECORD_LINES[2]) + b"\n\n")
     assert rejects == []
     assert [leg.raw for leg in legs] == [RECORD_LINES[0], RECORD_LINES[2]]
+
+
+@pytest.mark.parametrize("read_ahead", [True, False])
+def test_a_bad_line_in_a_file_read_ahead_is_rejected_and_the_rest_parse(
+    monkeypatch: pytest.MonkeyPatch, read_ahead: bool
+) -> None:
+    # Large files are read by the CSV reader while their lines are checked; a bad line found
+    # by the check must throw that read away, not shift the fields of the lines after it.
+    monkeypatch.setattr(cucm, "_SPECULATE_MIN_LINES", 1 if read_ahead else 10**9)
+    broken = ANSWERED.replace('"5033466594"', '"5033466594', 1)
+    data = cdr_file(RECORD_LINES[0], broken, ANSWERED, ANSWERED[:400], RECORD_LINES[1])
+    legs, rejects = run(data)
+    assert [r.line_number for r in rejects] == [4, 6]
+    assert [leg.raw for leg in legs] == [RECORD_LINES[0], ANSWERED, RECORD_LINES[1]]
+    assert legs[1].duration_seconds == 11 and legs[1].calling_number == "5033466594"
+
+
+def test_values_with_surrounding_whitespace_are_stripped_only_where_they_have_it() -> None:
+    [plain], _ = run(cdr_file(ANSWERED))
+    padded = record(
+        ANSWERED,
+        callingPartyNumber=f" {plain.calling_number}\t",
+        origDeviceName=f"\u00a0{plain.extra['orig_device']} ",
+        huntPilotDN="  ",
+        pkid=f" {plain.source_record_id} ",
+    )
+    legs, rejects = run(cdr_file(padded, RECORD_LINES[0]))
+    assert rejects == []
+    leg = legs[0]
+    assert leg.extra["hunt_pilot_dn"] is None
+    assert leg.extra.pop("hunt_pilot_dn") is None and plain.extra.pop("hunt_pilot_dn") is None
+    assert (leg.calling_number, leg.source_record_id, leg.extra) == (
+        plain.calling_number,
+        plain.source_record_id,
+        plain.extra,
+    )
+    assert (leg.direction, leg.extension, leg.trunk) == (
+        plain.direction,
+        plain.extension,
+        plain.trunk,
+    )
+
+
+def test_text_that_json_must_escape_keeps_its_value_in_extra() -> None:
+    text = 'Say "hi" \\ bye\x01'
+    legs, _ = run(cdr_file(record(ANSWERED, huntPilotDN=text, authCodeDescription="caf\u00e9")))
+    assert legs[0].extra["hunt_pilot_dn"] == text
+    assert legs[0].extra["auth_code_description"] == "caf\u00e9"
+    table = parse_tables("cucm", cdr_file(record(ANSWERED, huntPilotDN=text)), CTX).legs
+    assert json.loads(table["extra"][0].as_py())["hunt_pilot_dn"] == text
+
+
+def test_a_header_of_over_a_thousand_columns_still_parses() -> None:
+    # The line check's expression repeats once per column; RE2 stops at 1000 repetitions.
+    extra_columns = [f"vendorField{i}" for i in range(1100)]
+    header = HEADER_LINE + "," + ",".join(f'"{name}"' for name in extra_columns)
+    types = TYPES_LINE + ",INTEGER" * len(extra_columns)
+    wide = ANSWERED + ",0" * len(extra_columns)
+    legs, rejects = run(cdr_file(wide, ANSWERED, header=header, types=types))
+    assert [leg.duration_seconds for leg in legs] == [11]
+    assert [r.line_number for r in rejects] == [4]
+    assert "133 fields where the header has 1233" in rejects[0].reason
