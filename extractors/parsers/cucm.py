@@ -551,7 +551,8 @@ def _may_need_strip(column: pl.Series) -> bool:
 
 def _space_like(first_or_last: np.ndarray) -> np.ndarray:
     """Bytes whitespace can start or end with (see `_may_need_strip`)."""
-    return _SPACE_LIKE[first_or_last]
+    found: np.ndarray = _SPACE_LIKE[first_or_last]
+    return found
 
 
 def _strip_to_null(name: str, plain: frozenset[str]) -> pl.Expr:
