@@ -42,3 +42,19 @@
 {% macro duckdb__fingerprint(columns) -%}
     cast(hash({{ columns | join(', ') }}) as text)
 {%- endmacro %}
+
+{#- `column` of the row the longest matching length found (null when none matched): taken from the
+    chain's own joins, so the priced row needs no further join on the chosen prefix. A case on
+    which length matched, not a coalesce: a null in the longest row must not fall through to a
+    shorter one. `data_type` types the null when the chain is empty (no lengths). -#}
+{% macro longest_prefix_column(alias, column, lengths, data_type) -%}
+    {%- if lengths | length == 0 -%}
+    cast(null as {{ data_type }})
+    {%- else -%}
+    case
+        {%- for length in lengths %}
+        when {{ alias }}_{{ length }}.prefix is not null then {{ alias }}_{{ length }}.{{ column }}
+        {%- endfor %}
+    end
+    {%- endif -%}
+{%- endmacro %}

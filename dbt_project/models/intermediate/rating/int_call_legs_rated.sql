@@ -63,11 +63,34 @@ chargeable as (
 
 -- The lookup joins name the table itself, not an import CTE: Postgres materializes a CTE that
 -- is referenced many times and then plans nested loops over it (minutes instead of seconds).
+-- The priced row's columns come from the chain's joins (macros/longest_prefix.sql): no third join
+-- back on the chosen prefix (that join was the costliest of the step).
 matched as (
     select
         chargeable.*,
         {{ longest_prefix_pick('cost_card', 'prefix', cost_lengths) }} as rated_prefix,
-        {{ longest_prefix_pick('resale_card', 'prefix', resale_lengths) }} as resale_prefix
+        {{ longest_prefix_pick('resale_card', 'prefix', resale_lengths) }} as resale_prefix,
+        {%- for column, data_type, name in [
+            ('destination', 'text', 'destination'),
+            ('rate_per_minute', 'numeric(18, 6)', 'rate_per_minute'),
+            ('connection_fee', 'numeric(18, 6)', 'connection_fee'),
+            ('minimum_seconds', 'integer', 'minimum_seconds'),
+            ('initial_increment', 'integer', 'initial_increment'),
+            ('subsequent_increment', 'integer', 'subsequent_increment'),
+            ('currency', 'text', 'card_currency'),
+        ] %}
+        {{ longest_prefix_column('cost_card', column, cost_lengths, data_type) }} as {{ name }},
+        {%- endfor %}
+        {%- for column, data_type in [
+            ('rate_per_minute', 'numeric(18, 6)'),
+            ('connection_fee', 'numeric(18, 6)'),
+            ('minimum_seconds', 'integer'),
+            ('initial_increment', 'integer'),
+            ('subsequent_increment', 'integer'),
+        ] %}
+        {{ longest_prefix_column('resale_card', column, resale_lengths, data_type) }}
+            as resale_{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from chargeable
     {{ longest_prefix_joins('cost_card', ref('int_rate_cards_banded'), 'chargeable.called_e164', keys=[
         ('version_id', "case when chargeable.is_billable then chargeable.rate_card_version end"),
@@ -81,28 +104,10 @@ matched as (
 
 priced_rows as (
     select
-        matched.*,
-        cost_row.destination,
-        cost_row.rate_per_minute,
-        cost_row.connection_fee,
-        cost_row.initial_increment,
-        cost_row.subsequent_increment,
-        cost_row.currency as card_currency,
-        greatest(matched.duration_seconds, cost_row.minimum_seconds) as billable_seconds,
-        resale_row.rate_per_minute as resale_rate_per_minute,
-        resale_row.connection_fee as resale_connection_fee,
-        resale_row.initial_increment as resale_initial_increment,
-        resale_row.subsequent_increment as resale_subsequent_increment,
-        greatest(matched.duration_seconds, resale_row.minimum_seconds) as resale_billable_seconds
+        *,
+        greatest(duration_seconds, minimum_seconds) as billable_seconds,
+        greatest(duration_seconds, resale_minimum_seconds) as resale_billable_seconds
     from matched
-    left join {{ ref('int_rate_cards_banded') }} as cost_row
-        on matched.rated_prefix = cost_row.prefix
-        and matched.rate_card_version = cost_row.version_id
-        and matched.time_band = cost_row.leg_band
-    left join {{ ref('int_rate_cards_banded') }} as resale_row
-        on matched.resale_prefix = resale_row.prefix
-        and matched.resale_card_version = resale_row.version_id
-        and matched.resale_time_band = resale_row.leg_band
 ),
 
 billed as (
