@@ -55,6 +55,8 @@ TYPES = "INTEGER,INTEGER,INTEGER,INTEGER,INTEGER,INTEGER,INTEGER,INTEGER,VARCHAR
 _TYPES = TYPES.split(",")
 _STRING = frozenset(name for name, kind in zip(COLUMNS, _TYPES, strict=True) if kind != "INTEGER")
 _INDEX = {name: i for i, name in enumerate(COLUMNS)}
+_DEFAULTS = {name: ("" if name in _STRING else "0") for name in COLUMNS}
+_QUOTED = [(name, name in _STRING) for name in COLUMNS]
 
 _TRUNKS = ("CUBE-SIP-LON", "SIP-GAMMA", "MGCP-GW1")
 _START = 1_744_000_000  # 2025-04-07 UTC
@@ -70,7 +72,7 @@ _KINDS = (
 
 
 def _phone(rng: random.Random) -> str:
-    return "SEP" + "".join(rng.choice("0123456789ABCDEF") for _ in range(12))
+    return f"SEP{rng.getrandbits(48):012X}"
 
 
 def _extension(rng: random.Random) -> str:
@@ -86,7 +88,7 @@ def _external(rng: random.Random) -> str:
 
 
 def _record(i: int, rng: random.Random) -> list[str]:
-    values = {name: ("" if name in _STRING else "0") for name in COLUMNS}
+    values = dict(_DEFAULTS)
     kind = rng.choices([k for k, _ in _KINDS], weights=[w for _, w in _KINDS])[0]
     start = _START + i * 3 + rng.randint(0, 2)
     ring = rng.randint(0, 25)
@@ -153,7 +155,7 @@ def _record(i: int, rng: random.Random) -> list[str]:
     )
     if rng.random() < 0.05:  # a comment with commas inside the quotes
         values["comment"] = 'CallFlag=MALICIOUS,ConfRequestorDN=5033460001,note=""x""'
-    return [f'"{values[name]}"' if name in _STRING else values[name] for name in COLUMNS]
+    return [f'"{values[name]}"' if quoted else values[name] for name, quoted in _QUOTED]
 
 
 def generate(n: int, seed: int = 0) -> bytes:
