@@ -26,7 +26,9 @@
 
 {#- One value from several columns, for "did any input change" comparisons; null-safe. Only ever
     compared with values from the same warehouse. DuckDB: its 64-bit hash (fast; a collision
-    would need 2^-64 luck); elsewhere the md5 of the values as text. -#}
+    would need 2^-64 luck), kept as the UBIGINT itself: as text it cost more to write than all
+    the rating arithmetic (a rated table built with the text form still compares equal: DuckDB
+    reads the digits as the number); elsewhere the md5 of the values as text. -#}
 {% macro fingerprint(columns) -%}
     {{ return(adapter.dispatch('fingerprint')(columns)) }}
 {%- endmacro %}
@@ -40,7 +42,7 @@
 {%- endmacro %}
 
 {% macro duckdb__fingerprint(columns) -%}
-    cast(hash({{ columns | join(', ') }}) as text)
+    hash({{ columns | join(', ') }})
 {%- endmacro %}
 
 {#- `column` of the row the longest matching length found (null when none matched): taken from the
