@@ -9,6 +9,9 @@ Options (`formats: {mitel: {...}}` in callmeter.yaml):
     clock: "auto" (default), "12" or "24". With a blank am/pm suffix, "auto" and "24" read the
         hour as 24-hour; "12" reads it as a 12-hour AM time (12:xx is then just after midnight).
     meter_pulses: true when "Report Meter Pulses" is on (columns 55-59 hold pulses, not digits).
+    variant: "mivb" (default) or "mivo250" for the MiVoice Office 250 / Mitel 5000 / Inter-Tel
+        SMDR report (TYP EXT# TRUNK DIGITS START ELAPSED COST ACCOUNT, no date at all: the date
+        is the site-local date of `ctx.now`, or the day before when hh:mm is still to come).
 """
 
 from __future__ import annotations
@@ -41,9 +44,11 @@ from ._bulk import (
 from ._localtime import (
     LegRow,
     LocalClock,
+    infer_date,
     infer_year,
     items_from_rows,
     lines,
+    tables_from_rows,
 )
 from .tables import ParsedTables
 
@@ -70,14 +75,18 @@ _FAST_SLICES = {
 
 
 class _Options:
-    __slots__ = ("clock", "meter_pulses")
+    __slots__ = ("clock", "meter_pulses", "variant")
 
     def __init__(self, options: dict[str, Any]) -> None:
-        unknown = set(options) - {"clock", "meter_pulses"}
+        unknown = set(options) - {"clock", "meter_pulses", "variant"}
         if unknown:
             raise ValueError(
-                f"formats.mitel: unknown option(s) {sorted(unknown)} (known: clock, meter_pulses)"
+                f"formats.mitel: unknown option(s) {sorted(unknown)} "
+                "(known: clock, meter_pulses, variant)"
             )
+        self.variant = str(options.get("variant", "mivb"))
+        if self.variant not in ("mivb", "mivo250"):
+            raise ValueError(f"formats.mitel.variant must be mivb or mivo250, got {self.variant!r}")
         self.clock = str(options.get("clock", "auto"))
         if self.clock not in ("auto", "12", "24"):
             raise ValueError(f"formats.mitel.clock must be auto, 12 or 24, got {self.clock!r}")
@@ -105,6 +114,8 @@ def parse_table(data: bytes, ctx: ParseContext) -> ParsedTables:
     go through the row parser, so `parse` and `parse_table` give the same records.
     """
     options = _Options(dict(ctx.options))
+    if options.variant == "mivo250":  # a rare report format: the row parser, line by line
+        return tables_from_rows(FORMAT, _office250_rows(data, ctx), ctx.file_name)
     clock = LocalClock(ctx.timezone)
     local_now, now_packed = local_now_parts(clock, ctx.now)
     frame = line_frame(data)
@@ -285,6 +296,9 @@ def _fast_legs(frame: pl.LazyFrame) -> pl.LazyFrame:
 
 def _rows(data: bytes, ctx: ParseContext) -> Iterator[LegRow | Rejected]:
     options = _Options(dict(ctx.options))
+    if options.variant == "mivo250":
+        yield from _office250_rows(data, ctx)
+        return
     clock = LocalClock(ctx.timezone)
     local_now = clock.local_now(ctx.now)
     keys = OccurrenceCounter()
@@ -520,6 +534,126 @@ def _row(
         extension,
         trunk,
         account or None,
+        line,
+        extra,
+    )
+
+
+# --- MiVoice Office 250 / Mitel 5000 / Inter-Tel Axxess SMDR report -----------------------------
+# The sources give the field order and widths loosely (no column table), so a record is read by
+# its fields, anchored on START (HH:MM) and ELAPSED: TYP EXT# TRUNK [DIGITS] START ELAPSED
+# [COST] [ACCOUNT][*]. DIGITS may be blank or hold spaces ("Ring..."), hence the lazy group.
+_OFFICE250 = re.compile(
+    r"(?P<typ>\S+) +(?P<ext>\S+) +(?P<trunk>\S+) +(?:(?P<digits>\S.*?) +)?"
+    r"(?P<start>\d\d:\d\d) +(?P<elapsed>S= *\d+|\d+:\d\d(?::\d\d)?)"
+    r"(?: +(?P<cost>\$[\d.$]*))?(?: +(?P<account>\d{0,16}\*?))? *"
+)
+_OFFICE250_INBOUND = frozenset({"IN", "DID"})
+_OFFICE250_OUTBOUND = frozenset({"000", "LOC", "TLC", "TLD", "O/I", "OP", "INT", "DSA", "CNF"})
+_OFFICE250_TYPES = _OFFICE250_INBOUND | _OFFICE250_OUTBOUND | {"NET"}
+_UNANSWERED = "*****"
+
+
+def _office250_rows(data: bytes, ctx: ParseContext) -> Iterator[LegRow | Rejected]:
+    clock = LocalClock(ctx.timezone)
+    local_now = clock.local_now(ctx.now)
+    keys = OccurrenceCounter()
+    for number, line in lines(data):
+        try:
+            yield _office250_row(line, clock, local_now, keys)
+        except ValueError as error:
+            yield Rejected(FORMAT, keys.key(line), str(error), line, number, ctx.file_name)
+
+
+def _office250_elapsed(field: str) -> int:
+    """ELAPSED as seconds: `HH:MM:SS`, `S=nnnnnn` or (past 999999 s) `HH:MM`."""
+    if field.startswith("S="):
+        return int(field[2:])
+    parts = [int(part) for part in field.split(":")]
+    if any(part > 59 for part in parts[1:]):
+        raise ValueError(f"elapsed time {field!r} has minutes or seconds over 59")
+    if len(parts) == 2:
+        return parts[0] * 3600 + parts[1] * 60
+    return parts[0] * 3600 + parts[1] * 60 + parts[2]
+
+
+def _office250_row(
+    line: str, clock: LocalClock, local_now: datetime, keys: OccurrenceCounter
+) -> LegRow:
+    text = line.strip()
+    if text.startswith("TYP") and "EXT#" in text:
+        raise ValueError("report header line (TYP EXT# TRUNK ...), not a call record")
+    match = _OFFICE250.fullmatch(text)
+    if match is None:
+        raise ValueError(
+            "not a MiVoice Office 250 SMDR record: expected TYP EXT# TRUNK [DIALED DIGITS] "
+            "START (HH:MM) ELAPSED (HH:MM:SS or S=seconds) [COST] [ACCOUNT CODE]"
+        )
+    typ, ext, trunk = match["typ"].upper(), match["ext"], match["trunk"]
+    if typ not in _OFFICE250_TYPES:
+        raise ValueError(f"call type (TYP) {match['typ']!r} is not a known code")
+    start = match["start"]
+    hour, minute = int(start[:2]), int(start[3:])
+    if hour > 23 or minute > 59:
+        raise ValueError(f"start time {start!r} is not a 24-hour HH:MM")
+    length = _office250_elapsed(match["elapsed"].replace(" ", ""))
+    day = infer_date(hour, minute, local_now)
+    started, note = clock.to_utc(day.year, day.month, day.day, hour, minute)
+
+    digits_field = (match["digits"] or "").strip()
+    extra: dict[str, Any] = {"call_type": typ, "date_inferred": day.isoformat()}
+    digits: str | None = digits_field or None
+    if digits_field.endswith(">"):  # more than 28 digits: only the first 28 are kept
+        digits = digits_field[:-1] or None
+        extra["digits_truncated"] = True
+    if digits_field.startswith("Ring"):  # a ring-in diagnostic record, not a number
+        digits = None
+        extra["ring_diagnostic"] = True
+    if digits_field:
+        extra["dialed_digits"] = digits_field
+    account_field = match["account"] or ""
+    if account_field.endswith("*"):  # the far end hung up first
+        extra["trunk_disconnect"] = True
+    account = account_field.rstrip("*") or None
+    if match["cost"]:
+        extra["cost"] = match["cost"]  # kept as printed: over $99.99 it has no decimal point
+    if note:
+        extra["dst"] = note
+
+    unanswered = ext == _UNANSWERED
+    extension = None if unanswered else ext
+    if typ in _OFFICE250_INBOUND:
+        direction = "inbound"
+        # DID trunks report the DID/DNIS number, other incoming trunks the caller id.
+        calling, called = (None, digits) if typ == "DID" else (digits, extension)
+    elif typ == "NET":
+        direction, calling, called = "internal", extension, digits
+    else:
+        direction, calling, called = "outbound", extension, digits
+    if unanswered:
+        # The elapsed time of an unanswered ring-in is how long it rang.
+        disposition, answered, ring, duration = "no_answer", None, length, 0
+        ended = started + length
+    else:
+        # No time-to-answer field: the answer is taken at the start, the elapsed time as talk.
+        disposition, answered, ring, duration = "answered", started, None, length
+        ended = started + length
+    record_id = keys.key(line)
+    return (
+        record_id,
+        record_id,
+        started,
+        answered,
+        ended,
+        ring,
+        duration,
+        direction,
+        disposition,
+        calling,
+        called,
+        extension,
+        trunk,
+        account,
         line,
         extra,
     )
