@@ -30,7 +30,7 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     import dagster as dg
 
     from orchestration.lib.dbt_project import dbt_parse
-    from orchestration.lib.serving import publish_serving_snapshot
+    from orchestration.lib.serving import export_extension_baselines, publish_serving_snapshot
 
     started = time.monotonic()
     dbt_parse()
@@ -67,6 +67,8 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
         and not e.asset_check_evaluation_data.passed
     )
     snapshot = publish_serving_snapshot(load_warehouse()) if result.success else None
+    if result.success:
+        export_extension_baselines(load_warehouse())
     return BuildResult(
         result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot
     )

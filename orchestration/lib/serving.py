@@ -41,3 +41,30 @@ def publish_serving_snapshot(warehouse: Warehouse, target: Path | None = None) -
         con.execute("detach warehouse")
     os.replace(staging, target)
     return target
+
+
+BASELINES_FILE = "extension_baselines.csv"
+
+
+def export_extension_baselines(warehouse: Warehouse, target: Path | None = None) -> Path | None:
+    """Write marts.rpt_extension_baselines as the CSV the sidecar's anomaly rule reads
+    (`baselines:` in its rule; docs/streaming.md), atomically, next to the serving snapshot."""
+    import csv
+
+    from extractors.warehouse_sql import query_rows
+
+    columns = ("tenant_id", "site_id", "extension", "hour_of_week", "metric", "mean", "stddev")
+    rows = query_rows(
+        warehouse,
+        f"select {', '.join(columns)} from marts.rpt_extension_baselines order by 1, 2, 3, 4, 5",
+        missing_ok=True,
+    )
+    target = target or data_dir() / "serving" / BASELINES_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with staging.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    os.replace(staging, target)
+    return target

@@ -76,6 +76,8 @@ def test_a_cucm_file_becomes_marts_on_duckdb_and_the_serving_snapshot_is_publish
     _check_legs(rows)
     snapshot = tmp_path / "data/serving/callmeter_serving.duckdb"
     assert query_rows(Warehouse.from_url(f"duckdb:///{snapshot}"), LEGS_SQL) == rows
+    baselines = (tmp_path / "data/serving/extension_baselines.csv").read_text().splitlines()
+    assert baselines[0] == "tenant_id,site_id,extension,hour_of_week,metric,mean,stddev"
 
 
 @pytest.mark.integration
