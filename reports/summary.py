@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from callmeter.settings import Warehouse
+from extractors.warehouse_sql import query_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,28 +82,12 @@ def collect(warehouse: Warehouse) -> list[Section]:
     sections = []
     for key, title, sql in SECTIONS:
         try:
-            columns, rows = _query(warehouse, sql)
+            columns, rows = query_table(warehouse, sql)
         except Exception as error:  # a mart not built yet: report it, keep going
             sections.append(Section(key, title, sql, (), (), missing=str(error).splitlines()[0]))
             continue
         sections.append(Section(key, title, sql, columns, tuple(rows)))
     return sections
-
-
-def _query(warehouse: Warehouse, sql: str) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
-    if warehouse.kind == "duckdb":
-        import duckdb
-
-        with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-            cursor = con.execute(sql)
-            rows = cursor.fetchall()
-            return tuple(d[0] for d in cursor.description), rows
-    import psycopg2
-
-    with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-        return tuple(d[0] for d in cursor.description), rows
 
 
 def _cell(value: Any) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from callmeter.settings import Warehouse
+from extractors.warehouse_sql import query_table
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 DAY_SECONDS = 24 * 3600
@@ -32,23 +33,8 @@ def latest_batch(warehouse: Warehouse, table: str) -> pd.DataFrame:
         f"select {columns} from raw.{table} "
         f"where _dlt_load_id = (select max(_dlt_load_id) from raw.{table})"
     )
-    if warehouse.kind == "duckdb":
-        import duckdb
-
-        if not warehouse.duckdb_path.exists():
-            return pd.DataFrame(columns=columns.split(", "))
-        with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-            try:
-                return con.execute(sql).df()
-            except duckdb.CatalogException:
-                return pd.DataFrame(columns=columns.split(", "))
-    import psycopg2
-
-    with psycopg2.connect(warehouse.url) as con:
-        try:
-            return pd.read_sql_query(sql, con)  # type: ignore[arg-type]
-        except Exception:  # no such table yet
-            return pd.DataFrame(columns=columns.split(", "))
+    names, rows = query_table(warehouse, sql, missing_ok=True)
+    return pd.DataFrame(rows, columns=list(names or columns.split(", ")))
 
 
 def validate_legs_batch(frame: pd.DataFrame, now: datetime | None = None) -> BatchResult:
