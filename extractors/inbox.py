@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ from callmeter.config import CallmeterConfig
 from callmeter.settings import Warehouse
 
 from .parsers import ParseContext
-from .parsers.tables import LEG_SCHEMA, REJECT_SCHEMA, parse_tables
+from .parsers.tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, parse_tables
 from .raw_tables import (
     LEG_COLUMNS,
     LEG_KEY,
@@ -32,6 +32,9 @@ from .raw_tables import (
     legs_table_name,
     with_site,
 )
+
+if TYPE_CHECKING:
+    from .spool import SpoolBatch
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,26 @@ class LandingSummary:
     @property
     def total_rejects(self) -> int:
         return sum(self.rejects.values())
+
+
+@dataclass
+class _Landing:
+    """Parsed tables collected for one dlt load, with the per-format counts of the summary."""
+
+    legs: dict[str, list[pa.Table]] = field(default_factory=dict)
+    rejects: list[pa.Table] = field(default_factory=list)
+    summary: LandingSummary = field(default_factory=LandingSummary)
+
+    def add(self, fmt: str, tenant_id: str, site_id: str, parsed: ParsedTables) -> None:
+        table = legs_table_name(fmt)
+        self.legs.setdefault(table, []).append(with_site(parsed.legs, tenant_id, site_id))
+        self.summary.legs[fmt] = self.summary.legs.get(fmt, 0) + parsed.legs.num_rows
+        self.add_rejects(fmt, tenant_id, site_id, parsed.rejects)
+
+    def add_rejects(self, fmt: str, tenant_id: str, site_id: str, rejects: pa.Table) -> None:
+        if rejects.num_rows:
+            self.rejects.append(with_site(rejects, tenant_id, site_id))
+        self.summary.rejects[fmt] = self.summary.rejects.get(fmt, 0) + rejects.num_rows
 
 
 def context_for(config: CallmeterConfig, source: SourceFile, now: datetime) -> ParseContext:
@@ -121,26 +144,18 @@ def parse_files(
     """Parse files into per-table Arrow batches; files whose hash is in `skip` are not parsed."""
     now = now or datetime.now(UTC)
     skip = skip or set()
-    legs: dict[str, list[pa.Table]] = {}
-    rejects: list[pa.Table] = []
+    landing = _Landing()
     landed: list[dict[str, Any]] = []
-    summary = LandingSummary()
     for source in files:
         data = source.path.read_bytes()
         digest = hashlib.sha256(data).hexdigest()
-        if (source.tenant_id, source.site_id, source.source_format, digest) in skip:
-            summary.skipped_files += 1
-            continue
-        ctx = context_for(config, source, now)
-        parsed = parse_tables(source.source_format, data, ctx)
-        table = legs_table_name(source.source_format)
-        legs.setdefault(table, []).append(with_site(parsed.legs, source.tenant_id, source.site_id))
-        if parsed.rejects.num_rows:
-            rejects.append(with_site(parsed.rejects, source.tenant_id, source.site_id))
         fmt = source.source_format
-        summary.files += 1
-        summary.legs[fmt] = summary.legs.get(fmt, 0) + parsed.legs.num_rows
-        summary.rejects[fmt] = summary.rejects.get(fmt, 0) + parsed.rejects.num_rows
+        if (source.tenant_id, source.site_id, fmt, digest) in skip:
+            landing.summary.skipped_files += 1
+            continue
+        parsed = parse_tables(fmt, data, context_for(config, source, now))
+        landing.add(fmt, source.tenant_id, source.site_id, parsed)
+        landing.summary.files += 1
         landed.append(
             {
                 "tenant_id": source.tenant_id,
@@ -156,7 +171,7 @@ def parse_files(
         )
         if progress:
             progress(source, parsed.legs.num_rows, parsed.rejects.num_rows)
-    return legs, rejects, landed, summary
+    return landing.legs, landing.rejects, landed, landing.summary
 
 
 def land_tables(
@@ -261,53 +276,32 @@ def land_spool(
     from .spool import spool_batches
 
     now = now or datetime.now(UTC)
-    legs: dict[str, list[pa.Table]] = {}
-    rejects: list[pa.Table] = []
+    landing = _Landing()
     commits = []
-    summary = LandingSummary()
     for batch in spool_batches(spool_dir, consumer):
-        source = SourceFile(
-            spool_dir / batch.tenant_id / batch.site_id / batch.source_format,
-            batch.source_format,
-            batch.tenant_id,
-            batch.site_id,
-        )
-        ctx = context_for(config, source, now)
-        parsed = _parse_spooled(batch, ctx)
-        fmt = batch.source_format
-        if parsed is not None:
-            table = legs_table_name(fmt)
-            legs.setdefault(table, []).append(
-                with_site(parsed.legs, batch.tenant_id, batch.site_id)
-            )
-            if parsed.rejects.num_rows:
-                rejects.append(with_site(parsed.rejects, batch.tenant_id, batch.site_id))
-        spooled = tables_from_items(batch.rejects).rejects
-        if spooled.num_rows:
-            rejects.append(with_site(spooled, batch.tenant_id, batch.site_id))
-        summary.files += 1
-        summary.legs[fmt] = summary.legs.get(fmt, 0) + (parsed.legs.num_rows if parsed else 0)
-        summary.rejects[fmt] = (
-            summary.rejects.get(fmt, 0)
-            + (parsed.rejects.num_rows if parsed else 0)
-            + spooled.num_rows
-        )
+        fmt, tenant_id, site_id = batch.source_format, batch.tenant_id, batch.site_id
+        source = SourceFile(spool_dir / tenant_id / site_id / fmt, fmt, tenant_id, site_id)
+        parsed = _parse_spooled(batch, context_for(config, source, now))
+        if parsed is None:
+            landing.summary.legs.setdefault(fmt, 0)
+        else:
+            landing.add(fmt, tenant_id, site_id, parsed)
+        landing.add_rejects(fmt, tenant_id, site_id, tables_from_items(batch.rejects).rejects)
+        landing.summary.files += 1
         commits.append(batch.commit)
-    land_tables(warehouse, legs, rejects, None, pipelines_dir)
+    land_tables(warehouse, landing.legs, landing.rejects, None, pipelines_dir)
     for commit in commits:
         commit()
-    return summary
+    return landing.summary
 
 
 # Formats whose spooled records are whole documents (webhook bodies), not lines of one stream.
 _DOCUMENT_FORMATS = frozenset({"teams", "zoom"})
 
 
-def _parse_spooled(batch: Any, ctx: ParseContext) -> Any:
+def _parse_spooled(batch: SpoolBatch, ctx: ParseContext) -> ParsedTables | None:
     """Line formats parse the batch as one input; document formats parse each record alone
     (several JSON bodies joined by newlines are not one JSON document)."""
-    from .parsers.tables import ParsedTables
-
     if batch.source_format not in _DOCUMENT_FORMATS:
         return parse_tables(batch.source_format, batch.data, ctx) if batch.data else None
     parts = [parse_tables(batch.source_format, payload, ctx) for payload in batch.payloads]

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -84,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     total = len(files)
 
+    done = itertools.count(1)
+
     def progress(source: SourceFile, legs: int, rejects: int) -> None:
-        done = progress.count = getattr(progress, "count", 0) + 1  # type: ignore[attr-defined]
         print(
-            f"[{done}/{total}] {source.path.name}: {legs} legs, {rejects} rejected", file=sys.stderr
+            f"[{next(done)}/{total}] {source.path.name}: {legs} legs, {rejects} rejected",
+            file=sys.stderr,
         )
 
     summary = land_files(warehouse, config, files, only_new=only_new, progress=progress)
