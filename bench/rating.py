@@ -259,13 +259,22 @@ def measure(
     }
 
 
+def _dbt_duckdb_settings() -> dict[str, Any]:
+    """The DuckDB settings dbt's profile gives its connections (profiles.yml), so the bench's
+    connection runs the SQL as dbt's would."""
+    import yaml
+
+    profile = yaml.safe_load((DBT_PROJECT / "profiles.yml").read_text())
+    return dict(profile["callmeter"]["outputs"]["duckdb"].get("settings") or {})
+
+
 def duckdb_figures(legs: int, prefixes: int, folder: Path) -> dict[str, Any]:
     import duckdb
 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "callmeter.duckdb"
     warehouse = Warehouse.from_url(f"duckdb:///{path}")
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config=_dbt_duckdb_settings())
     try:
         figures = measure(
             warehouse, lambda sql: con.execute(sql).fetchall(), legs, prefixes, folder

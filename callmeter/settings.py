@@ -84,6 +84,11 @@ class Warehouse:
         }
 
 
+# Rows of a table have no order in SQL: letting DuckDB write them in any order lets every core
+# insert at once (bulk loads and table copies). dbt's profile sets the same (profiles.yml).
+DUCKDB_BULK_SETTINGS: Mapping[str, object] = {"preserve_insertion_order": False}
+
+
 def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """CALLMETER_DATA_DIR, else ./data: the embedded warehouse, inbox, spool, serving snapshot."""
     environ = os.environ if environ is None else environ

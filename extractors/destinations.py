@@ -6,14 +6,19 @@ from typing import Any
 
 import dlt
 
-from callmeter.settings import Warehouse
+from callmeter.settings import DUCKDB_BULK_SETTINGS, Warehouse
 
 
 def dlt_destination(warehouse: Warehouse) -> Any:
     if warehouse.kind == "postgres":
         return dlt.destinations.postgres(credentials=warehouse.dlt_credentials)
     warehouse.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-    return dlt.destinations.duckdb(credentials=str(warehouse.duckdb_path))
+    from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
+
+    credentials = DuckDbCredentials(
+        str(warehouse.duckdb_path), global_config=dict(DUCKDB_BULK_SETTINGS)
+    )
+    return dlt.destinations.duckdb(credentials=credentials)
 
 
 def raw_pipeline(name: str, warehouse: Warehouse, pipelines_dir: str | None = None) -> Any:

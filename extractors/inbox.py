@@ -195,7 +195,9 @@ def land_tables(
                 _batches(data),
                 name=table_name,
                 table_name=table_name,
-                write_disposition="merge",
+                write_disposition=(
+                    "merge" if _lands_on_keys(warehouse, table_name, data) else "append"
+                ),
                 primary_key=LEG_KEY,
                 columns=LEG_COLUMNS,
             )
@@ -229,6 +231,42 @@ def land_tables(
         return
     pipeline = raw_pipeline(pipeline_name, warehouse, pipelines_dir)
     pipeline.run(resources).raise_on_failed_jobs()
+
+
+_RAW_TABLE_EXISTS = (
+    "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?"
+)
+
+
+def _lands_on_keys(warehouse: Warehouse, table_name: str, data: pa.Table) -> bool:
+    """Whether raw.<table_name> may already hold some of these legs, so dlt must merge.
+
+    A merge loads into a staging table, then deletes and inserts by key: on the 2-core bench
+    machine 38 s for a million legs, where appending them takes 13 s. Appending gives the same
+    rows when none of the keys is there yet, the usual case (each file brings new calls): on
+    DuckDB the keys are looked up; on Postgres only a table that does not exist yet counts."""
+    if warehouse.kind == "postgres":
+        import psycopg2
+
+        with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
+            cursor.execute(_RAW_TABLE_EXISTS.replace("?", "%s"), [table_name])
+            row = cursor.fetchone()
+            return bool(row and row[0])
+    import duckdb
+
+    if not warehouse.duckdb_path.exists():
+        return False
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        if not con.execute(_RAW_TABLE_EXISTS, [table_name]).fetchall()[0][0]:
+            return False
+        con.register("batch_keys", data.select(LEG_KEY))
+        join = " and ".join(f"landed.{key} = batch_keys.{key}" for key in LEG_KEY)
+        return bool(
+            con.execute(
+                f"select exists (select 1 from raw.{table_name} as landed "
+                f"join batch_keys on {join})"
+            ).fetchall()[0][0]
+        )
 
 
 def land_files(

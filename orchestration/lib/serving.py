@@ -5,6 +5,7 @@ pipeline run holds the warehouse's single writer lock."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from callmeter.settings import Warehouse, data_dir
@@ -17,7 +18,12 @@ def serving_path() -> Path:
 
 
 def publish_serving_snapshot(warehouse: Warehouse, target: Path | None = None) -> Path | None:
-    """Copy every table of schema marts into a new file, then rename it into place (atomic)."""
+    """Copy the warehouse file next to the serving path, then rename it into place (atomic).
+
+    A copy of the whole file, not of the marts table by table: the kernel copies a file at disk
+    speed (1.3 GB in about 1 s), where DuckDB re-encoding the marts of a million legs took 11 s
+    on the 2-core bench machine. Readers use its `marts` schema; the raw and intermediate
+    schemas ride along, so the snapshot takes as much disk as the warehouse."""
     if warehouse.kind != "duckdb":
         return None  # Postgres mode: readers use the marts directly
     import duckdb
@@ -26,19 +32,11 @@ def publish_serving_snapshot(warehouse: Warehouse, target: Path | None = None) -
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     staging.unlink(missing_ok=True)
-    with duckdb.connect(str(staging)) as con:
-        con.execute(f"attach '{warehouse.duckdb_path}' as warehouse (read_only)")
-        tables = [
-            row[0]
-            for row in con.execute(
-                "select table_name from information_schema.tables where table_catalog = 'warehouse' "
-                "and table_schema = 'marts' and table_type = 'BASE TABLE' order by 1"
-            ).fetchall()
-        ]
-        con.execute("create schema marts")
-        for table in tables:
-            con.execute(f'create table marts."{table}" as select * from warehouse.marts."{table}"')
-        con.execute("detach warehouse")
+    # The connection holds DuckDB's write lock while the file is copied, so no writer can start;
+    # the checkpoint first moves the write-ahead log into the file, which then is the whole state.
+    with duckdb.connect(str(warehouse.duckdb_path)) as con:
+        con.execute("checkpoint")
+        shutil.copyfile(warehouse.duckdb_path, staging)
     os.replace(staging, target)
     return target
 
@@ -46,25 +44,43 @@ def publish_serving_snapshot(warehouse: Warehouse, target: Path | None = None) -
 BASELINES_FILE = "extension_baselines.csv"
 
 
-def export_extension_baselines(warehouse: Warehouse, target: Path | None = None) -> Path | None:
+def export_extension_baselines(warehouse: Warehouse, target: Path | None = None) -> Path:
     """Write marts.rpt_extension_baselines as the CSV the sidecar's anomaly rule reads
-    (`baselines:` in its rule; docs/streaming.md), atomically, next to the serving snapshot."""
-    import csv
+    (`baselines:` in its rule; docs/streaming.md), atomically, next to the serving snapshot.
 
-    from extractors.warehouse_sql import query_rows
-
+    The database writes the CSV itself (COPY): a million legs give some hundred thousand rows,
+    which a Python loop took seconds to format. Before the mart exists: the header alone."""
     columns = ("tenant_id", "site_id", "extension", "hour_of_week", "metric", "mean", "stddev")
-    rows = query_rows(
-        warehouse,
-        f"select {', '.join(columns)} from marts.rpt_extension_baselines order by 1, 2, 3, 4, 5",
-        missing_ok=True,
-    )
+    query = f"select {', '.join(columns)} from marts.rpt_extension_baselines order by 1, 2, 3, 4, 5"
     target = target or data_dir() / "serving" / BASELINES_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with staging.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        writer.writerows(rows)
+    if not _copy_csv(warehouse, query, staging):
+        staging.write_text(",".join(columns) + "\n", encoding="utf-8")
     os.replace(staging, target)
     return target
+
+
+def _copy_csv(warehouse: Warehouse, query: str, target: Path) -> bool:
+    """The query's rows as CSV with a header row, written by the database; False if the table
+    is missing."""
+    if warehouse.kind == "duckdb":
+        import duckdb
+
+        try:
+            with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+                con.execute(f"copy ({query}) to '{target}' (format csv, header)")
+        except duckdb.CatalogException:
+            return False
+        return True
+    import psycopg2
+    import psycopg2.errors
+
+    with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
+        try:
+            with target.open("w", encoding="utf-8", newline="") as handle:
+                cursor.copy_expert(f"copy ({query}) to stdout with (format csv, header)", handle)
+        except (psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidSchemaName):
+            target.unlink(missing_ok=True)
+            return False
+    return True

@@ -1,3 +1,4 @@
+{{ config(materialized="table") }}
 -- Each leg with what grouping legs into calls needs (docs/calls.md): its place in the call (start
 -- order), whether it is a party leg (not a recording fork or an artefact the parser flags as not
 -- billable), whether its talk time adds to the call's, the internal party that answered it, the
@@ -6,6 +7,18 @@ with
 
 legs as (
     select * from {{ ref('int_call_legs_unioned') }}
+),
+
+{%- set extra_keys = [
+    'is_recording_leg', 'billable', 'linked_by', 'is_transfer_split', 'original_called_number',
+    'last_redirect_reason', 'reason_changed', 'final_number', 'chain',
+] %}
+
+documented as (
+    select
+        *,
+        {{ json_document('extra', extra_keys) }} as extra_document
+    from legs
 ),
 
 extracted as (
@@ -25,25 +38,25 @@ extracted as (
         called_number,
         extension,
         trunk,
-        {{ json_text('extra', 'is_recording_leg') }} as recording_flag,
-        {{ json_text('extra', 'billable') }} as billable_flag,
-        {{ json_text('extra', 'linked_by') }} as linked_by,
-        {{ json_text('extra', 'is_transfer_split') }} as transfer_split_flag,
-        {{ json_text('extra', 'original_called_number') }} as original_called_number,
-        {{ json_text('extra', 'last_redirect_reason') }} as last_redirect_reason,
-        {{ json_text('extra', 'reason_changed') }} as reason_changed,
-        {{ json_text('extra', 'final_number') }} as final_number,
+        {{ json_document_text('extra_document', extra_keys, 'is_recording_leg') }} as recording_flag,
+        {{ json_document_text('extra_document', extra_keys, 'billable') }} as billable_flag,
+        {{ json_document_text('extra_document', extra_keys, 'linked_by') }} as linked_by,
+        {{ json_document_text('extra_document', extra_keys, 'is_transfer_split') }} as transfer_split_flag,
+        {{ json_document_text('extra_document', extra_keys, 'original_called_number') }} as original_called_number,
+        {{ json_document_text('extra_document', extra_keys, 'last_redirect_reason') }} as last_redirect_reason,
+        {{ json_document_text('extra_document', extra_keys, 'reason_changed') }} as reason_changed,
+        {{ json_document_text('extra_document', extra_keys, 'final_number') }} as final_number,
         -- 3CX's chain as JSON text (["01632960123","Ext.201","Ext.205"]) -> '#201#205':
         -- extensions marked, external numbers and JSON punctuation removed (RE2 and Postgres
         -- regular expressions alike: no look-ahead).
         regexp_replace(
             regexp_replace(
-                regexp_replace({{ json_text('extra', 'chain') }}, '"Ext\.([^"]*)"', '#\1', 'g'),
+                regexp_replace({{ json_document_text('extra_document', extra_keys, 'chain') }}, '"Ext\.([^"]*)"', '#\1', 'g'),
                 '"[^"]*"', '', 'g'
             ),
             '[][, ]', '', 'g'
         ) as chain_marks
-    from legs
+    from documented
 ),
 
 flagged as (
