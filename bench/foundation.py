@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -19,6 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from bench.machine import describe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +54,7 @@ def main() -> int:
     legs = parsed.legs.num_rows
     result: dict[str, object] = {
         "benchmark": "foundation",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": describe(),
         "legs_generated": args.legs,
         "legs_parsed": legs,
         "rejects": parsed.rejects.num_rows,

@@ -14,12 +14,13 @@ import argparse
 import importlib
 import json
 import os
-import platform
 import struct
 import time
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bench.machine import describe
 
 GENERATORS = {
     "3cx": "three_cx",
@@ -123,13 +124,7 @@ def main() -> None:
         results.append(figures)
     summary = {
         "benchmark": "parse_rates",
-        "machine": {
-            "cores": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": describe() | {"load_average_before": [round(x, 2) for x in load_before]},
         "records": options.records,
         "repeat": options.repeat,
         "formats": {figures["format"]: figures for figures in results},

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.machine import describe
 from callmeter.settings import Warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -274,7 +275,9 @@ def duckdb_figures(legs: int, prefixes: int, folder: Path) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "callmeter.duckdb"
     warehouse = Warehouse.from_url(f"duckdb:///{path}")
-    con = duckdb.connect(str(path), config=_dbt_duckdb_settings())
+    con = duckdb.connect(str(path))
+    for name, value in _dbt_duckdb_settings().items():
+        con.execute(f"set {name} = {value!r}")
     try:
         figures = measure(
             warehouse, lambda sql: con.execute(sql).fetchall(), legs, prefixes, folder
@@ -322,7 +325,7 @@ def main() -> int:
     parser.add_argument("--pg-legs", type=int, default=500_000, help="0 skips Postgres")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="callmeter-bench-") as tmp:
-        result: dict[str, Any] = {"bench": "rating"}
+        result: dict[str, Any] = {"bench": "rating", "machine": describe()}
         result["duckdb"] = duckdb_figures(args.legs, args.prefixes, Path(tmp) / "duckdb")
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         if args.pg_legs:

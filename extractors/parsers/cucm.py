@@ -304,11 +304,15 @@ def _body_frames(
         ),
     )
     plain = frozenset(name for name in _STRIPPED if not _may_need_strip(values[name]))
+    # The streaming engine runs the expressions on morsels of rows on every core: the JSON of
+    # `extra` alone is one single-threaded pass otherwise (half the expression time).
     computed = (
         _with_integers(values)
+        .lazy()
         .with_columns(_shared_columns(ctx, plain))
         .with_columns(_reason_expr(is_cmr, plain))
         .with_columns(_leg_exprs(ctx, plain))
+        .collect(engine="streaming")
     )
     legs = computed.filter(pl.col("_reason").is_null()).select(
         *(name for name in LEG_SCHEMA.names if name != "raw"), pl.col("line_number").alias("_line")

@@ -1,4 +1,4 @@
-{{ config(materialized="table") }}
+{{ config(materialized="table") }}  {#- window functions once, not again per reader and per test -#}
 -- Each leg with what grouping legs into calls needs (docs/calls.md): its place in the call (start
 -- order), whether it is a party leg (not a recording fork or an artefact the parser flags as not
 -- billable), whether its talk time adds to the call's, the internal party that answered it, the
