@@ -7,6 +7,7 @@ import pytest
 from callmeter.config import load_config
 from callmeter.settings import Warehouse
 from extractors.inbox import SourceFile, inbox_files, land_files
+from extractors.warehouse_sql import query_rows
 from tests.paths import FIXTURES, PBX
 
 CONFIG = load_config(FIXTURES / "callmeter.yaml")
@@ -29,6 +30,40 @@ def test_landing_the_same_file_twice_leaves_the_same_rows(tmp_path: Path) -> Non
         land_files(warehouse, CONFIG, [cdr], pipelines_dir=str(tmp_path / "dlt"))
     assert _count(warehouse, "select count(*) from raw.cucm_call_legs") == 3
     assert _count(warehouse, "select count(distinct _dlt_load_id) from raw.cucm_call_legs") == 1
+
+
+def _overlapping_landings(warehouse: Warehouse, tmp_path: Path) -> list[int]:
+    """Land records 1-2 of the CUCM sample, then a file with record 2 again and record 3: a
+    first landing appends, one that repeats a landed key merges (docs/adr/0001, 13)."""
+    header, types, *records = (PBX / "cucm/cdr.txt").read_text().splitlines()
+    counts = []
+    for name, chosen in (("first.txt", records[:2]), ("second.txt", records[1:])):
+        path = tmp_path / name
+        path.write_text("\n".join([header, types, *chosen]) + "\n")
+        land_files(
+            warehouse,
+            CONFIG,
+            [SourceFile(path, "cucm", "acme", "portland")],
+            pipelines_dir=str(tmp_path / "dlt"),
+        )
+        sql = "select count(*), count(distinct source_record_id) from raw.cucm_call_legs"
+        [(legs, distinct)] = query_rows(warehouse, sql)
+        assert legs == distinct, "a leg landed twice"
+        counts.append(int(legs))
+    return counts
+
+
+@pytest.mark.integration
+def test_a_file_repeating_landed_legs_adds_only_the_new_ones_on_duckdb(tmp_path: Path) -> None:
+    assert _overlapping_landings(_warehouse(tmp_path), tmp_path) == [2, 3]
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_a_file_repeating_landed_legs_adds_only_the_new_ones_on_postgres(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    assert _overlapping_landings(Warehouse.from_url(postgres_url), tmp_path) == [2, 3]
 
 
 @pytest.mark.integration
