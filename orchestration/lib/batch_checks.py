@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from callmeter.settings import Warehouse
-from extractors.warehouse_sql import query_table
+from extractors.warehouse_sql import query_frame
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 DAY_SECONDS = 24 * 3600
@@ -33,8 +33,7 @@ def latest_batch(warehouse: Warehouse, table: str) -> pd.DataFrame:
         f"select {columns} from raw.{table} "
         f"where _dlt_load_id = (select max(_dlt_load_id) from raw.{table})"
     )
-    names, rows = query_table(warehouse, sql, missing_ok=True)
-    return pd.DataFrame(rows, columns=list(names or columns.split(", ")))
+    return query_frame(warehouse, sql, columns.split(", "), missing_ok=True)
 
 
 def validate_legs_batch(frame: pd.DataFrame, now: datetime | None = None) -> BatchResult:

@@ -8,6 +8,7 @@ from callmeter.config import load_config
 from callmeter.settings import Warehouse
 from extractors.inbox import SourceFile, inbox_files, land_files
 from extractors.warehouse_sql import query_rows
+from tests.landing import cucm_sample_records, land_cucm_records
 from tests.paths import FIXTURES, PBX
 
 CONFIG = load_config(FIXTURES / "callmeter.yaml")
@@ -35,17 +36,10 @@ def test_landing_the_same_file_twice_leaves_the_same_rows(tmp_path: Path) -> Non
 def _overlapping_landings(warehouse: Warehouse, tmp_path: Path) -> list[int]:
     """Land records 1-2 of the CUCM sample, then a file with record 2 again and record 3: a
     first landing appends, one that repeats a landed key merges (docs/adr/0001, 13)."""
-    header, types, *records = (PBX / "cucm/cdr.txt").read_text().splitlines()
+    records = cucm_sample_records()
     counts = []
     for name, chosen in (("first.txt", records[:2]), ("second.txt", records[1:])):
-        path = tmp_path / name
-        path.write_text("\n".join([header, types, *chosen]) + "\n")
-        land_files(
-            warehouse,
-            CONFIG,
-            [SourceFile(path, "cucm", "acme", "portland")],
-            pipelines_dir=str(tmp_path / "dlt"),
-        )
+        land_cucm_records(warehouse, tmp_path, name, chosen)
         sql = "select count(*), count(distinct source_record_id) from raw.cucm_call_legs"
         [(legs, distinct)] = query_rows(warehouse, sql)
         assert legs == distinct, "a leg landed twice"
