@@ -58,6 +58,10 @@ def dedupe_on(table: pa.Table, key: list[str]) -> pa.Table:
         return table
     import polars as pl
 
+    keys = pl.from_arrow(table.select(key))
+    assert isinstance(keys, pl.DataFrame)
+    if not keys.is_duplicated().any():
+        return table  # the usual case: no copy of the legs (raw text and all)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
     return frame.unique(subset=key, keep="last", maintain_order=True).to_arrow().cast(table.schema)
