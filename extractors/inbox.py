@@ -239,19 +239,18 @@ _RAW_TABLE_EXISTS = (
 
 
 def _lands_on_keys(warehouse: Warehouse, table_name: str, data: pa.Table) -> bool:
-    """Whether raw.<table_name> may already hold some of these legs, so dlt must merge.
+    """Whether raw.<table_name> already holds some of these legs, so dlt must merge.
 
     A merge loads into a staging table, then deletes and inserts by key: on the 2-core bench
     machine 38 s for a million legs, where appending them takes 13 s. Appending gives the same
-    rows when none of the keys is there yet, the usual case (each file brings new calls): on
-    DuckDB the keys are looked up; on Postgres only a table that does not exist yet counts."""
+    rows when none of the keys is there yet, the usual case (each file brings new calls), so
+    the batch's keys are looked up first (per million keys: under a second on DuckDB, about
+    10 s on Postgres, where the merge itself costs several times more)."""
+    keys = data.select(LEG_KEY)
+    join = " and ".join(f"landed.{key} = batch_keys.{key}" for key in LEG_KEY)
+    lookup = f"select exists (select 1 from raw.{table_name} as landed join batch_keys on {join})"
     if warehouse.kind == "postgres":
-        import psycopg2
-
-        with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
-            cursor.execute(_RAW_TABLE_EXISTS.replace("?", "%s"), [table_name])
-            row = cursor.fetchone()
-            return bool(row and row[0])
+        return _postgres_holds_keys(warehouse, table_name, keys, lookup)
     import duckdb
 
     if not warehouse.duckdb_path.exists():
@@ -259,14 +258,35 @@ def _lands_on_keys(warehouse: Warehouse, table_name: str, data: pa.Table) -> boo
     with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
         if not con.execute(_RAW_TABLE_EXISTS, [table_name]).fetchall()[0][0]:
             return False
-        con.register("batch_keys", data.select(LEG_KEY))
-        join = " and ".join(f"landed.{key} = batch_keys.{key}" for key in LEG_KEY)
-        return bool(
-            con.execute(
-                f"select exists (select 1 from raw.{table_name} as landed "
-                f"join batch_keys on {join})"
-            ).fetchall()[0][0]
+        con.register("batch_keys", keys)
+        return bool(con.execute(lookup).fetchall()[0][0])
+
+
+def _postgres_holds_keys(
+    warehouse: Warehouse, table_name: str, keys: pa.Table, lookup: str
+) -> bool:
+    """The key lookup on Postgres: the keys go into a temporary table by COPY, then one join."""
+    import io
+
+    import psycopg2
+    import pyarrow.csv as pa_csv
+
+    with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
+        cursor.execute(_RAW_TABLE_EXISTS.replace("?", "%s"), [table_name])
+        row = cursor.fetchone()
+        if not (row and row[0]):
+            return False
+        columns = ", ".join(f"{key} text" for key in LEG_KEY)
+        cursor.execute(f"create temporary table batch_keys ({columns}) on commit drop")
+        text = io.BytesIO()
+        pa_csv.write_csv(keys, text, pa_csv.WriteOptions(include_header=False))
+        text.seek(0)
+        cursor.copy_expert(
+            f"copy batch_keys ({', '.join(LEG_KEY)}) from stdin with (format csv)", text
         )
+        cursor.execute(lookup)
+        row = cursor.fetchone()
+        return bool(row and row[0])
 
 
 def land_files(

@@ -2,6 +2,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from callmeter.config import load_config
@@ -58,6 +59,46 @@ def test_a_file_repeating_landed_legs_adds_only_the_new_ones_on_postgres(
     tmp_path: Path, postgres_url: str
 ) -> None:
     assert _overlapping_landings(Warehouse.from_url(postgres_url), tmp_path) == [2, 3]
+
+
+def _keys_landed_decisions(warehouse: Warehouse, tmp_path: Path) -> list[bool]:
+    """Whether landing must merge: before anything landed, for a batch repeating a landed leg,
+    and for a batch of new legs only (which is appended)."""
+    from extractors.inbox import _lands_on_keys
+
+    def batch(*ids: str) -> pa.Table:
+        n = len(ids)
+        return pa.table(
+            {
+                "tenant_id": ["acme"] * n,
+                "site_id": ["portland"] * n,
+                "source_format": ["cucm"] * n,
+                "source_record_id": list(ids),
+            }
+        )
+
+    before = _lands_on_keys(warehouse, "cucm_call_legs", batch("x"))
+    land_cucm_records(warehouse, tmp_path, "cdr.txt", cucm_sample_records())
+    [(landed,)] = query_rows(warehouse, "select min(source_record_id) from raw.cucm_call_legs")
+    return [
+        before,
+        _lands_on_keys(warehouse, "cucm_call_legs", batch("new-1", landed)),
+        _lands_on_keys(warehouse, "cucm_call_legs", batch("new-1", "new-2")),
+    ]
+
+
+@pytest.mark.integration
+def test_only_a_batch_repeating_landed_legs_is_merged_on_duckdb(tmp_path: Path) -> None:
+    assert _keys_landed_decisions(_warehouse(tmp_path), tmp_path) == [False, True, False]
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+def test_only_a_batch_repeating_landed_legs_is_merged_on_postgres(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    decisions = _keys_landed_decisions(Warehouse.from_url(postgres_url), tmp_path)
+    assert decisions == [False, True, False]
 
 
 @pytest.mark.integration
