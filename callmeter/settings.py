@@ -85,7 +85,7 @@ class Warehouse:
 
 
 # Rows of a table have no order in SQL: letting DuckDB write them in any order lets every core
-# insert at once (bulk loads and table copies). dbt's profile sets the same (profiles.yml).
+# insert at once (dlt's bulk loads). dbt's profile sets the same for its connections (profiles.yml).
 DUCKDB_BULK_SETTINGS: Mapping[str, object] = {"preserve_insertion_order": False}
 
 
