@@ -20,7 +20,6 @@ import argparse
 import contextlib
 import io
 import json
-import os
 import resource
 import socket
 import tempfile
@@ -33,8 +32,6 @@ from typing import Any
 from bench.machine import describe
 from callmeter.settings import Warehouse
 
-ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT = ROOT / "dbt_project"
 MODELS = (
     "int_rate_card_versions_scheduled",
     "int_rate_cards_banded",
@@ -132,26 +129,10 @@ def _card_rows_sql(
 def compile_models(warehouse: Warehouse, target: Path) -> dict[str, str]:
     """The compiled SQL of the rating models against this warehouse (is_incremental as it is now).
     In-process (a DuckDB file admits one process); what dbt prints stays out of the JSON line."""
-    from dbt.cli.main import dbtRunner
+    from orchestration.lib.dbt_project import run_dbt
 
-    os.environ.update(warehouse.dbt_env())
     with contextlib.redirect_stdout(io.StringIO()):
-        result = dbtRunner().invoke(
-            [
-                "compile",
-                "--project-dir",
-                str(DBT_PROJECT),
-                "--profiles-dir",
-                str(DBT_PROJECT),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(target / "logs"),
-                "--quiet",
-                "--select",
-                *MODELS,
-            ]
-        )
+        result = run_dbt(warehouse, ["compile", "--select", *MODELS], target)
     if not result.success:
         raise RuntimeError(f"dbt compile failed: {result.exception}")
     folder = target / "compiled" / "callmeter" / "models" / "intermediate" / "rating"
@@ -265,7 +246,9 @@ def _dbt_duckdb_settings() -> dict[str, Any]:
     connection runs the SQL as dbt's would."""
     import yaml
 
-    profile = yaml.safe_load((DBT_PROJECT / "profiles.yml").read_text())
+    from orchestration.lib.dbt_project import DBT_PROJECT_DIR
+
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
     return dict(profile["callmeter"]["outputs"]["duckdb"].get("settings") or {})
 
 

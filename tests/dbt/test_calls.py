@@ -5,7 +5,6 @@ identically on DuckDB and PostgreSQL. The scenario files are in tests/fixtures/c
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from callmeter.config import load_config
 from callmeter.settings import Warehouse
+from orchestration.lib.dbt_project import failed_nodes, run_dbt
 from tests.extractors.sip.captures import (
     PBX,
     SBC,
@@ -25,12 +25,11 @@ from tests.extractors.sip.captures import (
     udp,
     write,
 )
-from tests.paths import FIXTURES, ROOT
+from tests.paths import FIXTURES
 
 pytestmark = pytest.mark.integration
 
 SCENARIOS = FIXTURES / "calls"
-DBT_PROJECT = ROOT / "dbt_project"
 TENANT, SITE = "acme", "london"
 
 COLUMNS = (
@@ -268,37 +267,8 @@ def _land(warehouse: Warehouse, tmp_path: Path) -> None:
 
 def _dbt(warehouse: Warehouse, tmp_path: Path, *args: str) -> list[str]:
     """dbt in-process against the warehouse, with a private target path; fails with dbt's errors."""
-    from dbt.cli.main import dbtRunner
-
-    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
-    os.environ.update(warehouse.dbt_env())
-    target = tmp_path / "dbt_target"
-    try:
-        result = dbtRunner().invoke(
-            [
-                *args,
-                "--project-dir",
-                str(DBT_PROJECT),
-                "--profiles-dir",
-                str(DBT_PROJECT),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(target / "logs"),
-                "--quiet",
-            ]
-        )
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
+    result = run_dbt(warehouse, args, tmp_path / "dbt_target")
+    failures = failed_nodes(result)
     assert result.success, f"dbt {args[0]} failed: {result.exception or failures}"
     return [r.node.name for r in (result.result or [])]
 

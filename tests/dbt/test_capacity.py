@@ -4,7 +4,6 @@ and rpt_trunk_busy_hour's Erlang-B columns against callmeter.erlang. The models'
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -14,11 +13,10 @@ import pytest
 
 from callmeter import erlang
 from callmeter.settings import Warehouse
-from tests.paths import ROOT
+from orchestration.lib.dbt_project import failed_nodes, run_dbt
 
 pytestmark = pytest.mark.integration
 
-DBT_PROJECT = ROOT / "dbt_project"
 
 _LEG_COLUMNS = (
     "tenant_id text, site_id text, source_format text, source_record_id text, call_id text, "
@@ -114,39 +112,8 @@ def query(warehouse: Warehouse, *statements: str) -> list[tuple[Any, ...]]:
 
 def build(warehouse: Warehouse, target: Path) -> None:
     """`dbt build` of the capacity marts and everything upstream, unit tests included."""
-    from dbt.cli.main import dbtRunner
-
-    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
-    os.environ.update(warehouse.dbt_env())
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_PROJECT),
-                "--profiles-dir",
-                str(DBT_PROJECT),
-                "--target-path",
-                str(target),
-                "--log-path",
-                str(target / "logs"),
-                "--quiet",
-                "--select",
-                "+rpt_trunk_busy_hour",
-            ]
-        )
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    failures = [
-        f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
-        if str(r.status) not in ("success", "pass")
-    ]
-    assert result.success, result.exception or failures
+    result = run_dbt(warehouse, ["build", "--select", "+rpt_trunk_busy_hour"], target)
+    assert result.success, result.exception or failed_nodes(result)
 
 
 # Hand-computed: 09:00 holds l1 (30:00 talk, 30:10 seized), l2 up to 10:00 (39:55 talk, 40:00

@@ -4,7 +4,6 @@ through Dagster skip unit tests (ADR 0001), so this is where they run."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,38 +11,13 @@ import pytest
 from callmeter.config import load_config
 from callmeter.settings import Warehouse
 from extractors.config_tables import land_config
-from tests.paths import FIXTURES, ROOT
-
-PROJECT = ROOT / "dbt_project"
+from orchestration.lib.dbt_project import run_dbt
+from tests.paths import FIXTURES
 
 
 def _build_everything(warehouse: Warehouse, tmp_path: Path) -> list[str]:
-    from dbt.cli.main import dbtRunner
-
     land_config(warehouse, load_config(FIXTURES / "callmeter.yaml"), str(tmp_path / "dlt"))
-    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
-    os.environ.update(warehouse.dbt_env())
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(PROJECT),
-                "--profiles-dir",
-                str(PROJECT),
-                "--target-path",
-                str(tmp_path / "target"),
-                "--log-path",
-                str(tmp_path / "logs"),
-                "--quiet",
-            ]
-        )
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    result = run_dbt(warehouse, ["build"], tmp_path / "target")
     outcomes = [(r.node.resource_type, r.node.name, str(r.status)) for r in (result.result or [])]
     failed = [
         f"{name}: {status}" for _, name, status in outcomes if status not in ("success", "pass")

@@ -3,7 +3,6 @@ write), then `dbt build` in-process on DuckDB or Postgres with a private target 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -11,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from callmeter.settings import Warehouse
-from tests.paths import ROOT
+from orchestration.lib.dbt_project import failed_nodes, run_dbt
 
-DBT_PROJECT = ROOT / "dbt_project"
 AS_OF = "2026-03-20"  # "today" for rpt_budget_vs_actual
 
 _LEG_COLUMNS = (
@@ -283,44 +281,21 @@ def query(warehouse: Warehouse, sql: str) -> list[tuple[Any, ...]]:
 
 def dbt_build(warehouse: Warehouse, target_path: Path, *extra: str) -> None:
     """`dbt build` in-process against the warehouse; raises with dbt's failures on error."""
-    from dbt.cli.main import dbtRunner
-
-    saved = {name: os.environ.get(name) for name in warehouse.dbt_env()}
-    os.environ.update(warehouse.dbt_env())
-    try:
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_PROJECT),
-                "--profiles-dir",
-                str(DBT_PROJECT),
-                "--target-path",
-                str(target_path),
-                "--log-path",
-                str(target_path / "logs"),
-                "--vars",
-                f"{{callmeter_as_of: '{AS_OF}'}}",
-                "--quiet",
-                # the models this suite checks; the rules' unit tests run in the project build
-                "--exclude-resource-type",
-                "unit_test",
-                *(extra or ("--select", "@fct_call_legs", "+dim_cost_centres")),
-            ]
-        )
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+    result = run_dbt(
+        warehouse,
+        [
+            "build",
+            "--vars",
+            f"{{callmeter_as_of: '{AS_OF}'}}",
+            # the models this suite checks; the rules' unit tests run in the project build
+            "--exclude-resource-type",
+            "unit_test",
+            *(extra or ("--select", "@fct_call_legs", "+dim_cost_centres")),
+        ],
+        target_path,
+    )
     if not result.success:
-        failures = [
-            f"{r.node.name}: {r.status} {r.message}"
-            for r in (result.result or [])
-            if str(r.status) not in ("success", "pass")
-        ]
-        raise AssertionError(f"dbt build failed: {result.exception or failures}")
+        raise AssertionError(f"dbt build failed: {result.exception or failed_nodes(result)}")
 
 
 LEG_COLUMNS_CHECKED = (
