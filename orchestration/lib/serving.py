@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from callmeter.settings import Warehouse, data_dir
+from extractors.warehouse_sql import read_warehouse
 
 SERVING_FILE = "callmeter_serving.duckdb"
 
@@ -64,23 +66,14 @@ def export_extension_baselines(warehouse: Warehouse, target: Path | None = None)
 def _copy_csv(warehouse: Warehouse, query: str, target: Path) -> bool:
     """The query's rows as CSV with a header row, written by the database; False if the table
     is missing."""
-    if warehouse.kind == "duckdb":
-        import duckdb
 
-        try:
-            with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-                con.execute(f"copy ({query}) to '{target}' (format csv, header)")
-        except duckdb.CatalogException:
-            return False
+    def from_duckdb(con: Any) -> bool:
+        con.execute(f"copy ({query}) to '{target}' (format csv, header)")
         return True
-    import psycopg2
-    import psycopg2.errors
 
-    with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
-        try:
-            with target.open("w", encoding="utf-8", newline="") as handle:
-                cursor.copy_expert(f"copy ({query}) to stdout with (format csv, header)", handle)
-        except (psycopg2.errors.UndefinedTable, psycopg2.errors.InvalidSchemaName):
-            target.unlink(missing_ok=True)
-            return False
-    return True
+    def from_postgres(cursor: Any) -> bool:
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            cursor.copy_expert(f"copy ({query}) to stdout with (format csv, header)", handle)
+        return True
+
+    return bool(read_warehouse(warehouse, from_duckdb, from_postgres, missing_ok=True))
