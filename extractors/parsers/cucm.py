@@ -2,23 +2,24 @@
 
 A CDR file is a header line of quoted column names, a line of column types, then one record per
 line (docs/pbx-formats/cucm.md). Columns are found by header name, never by position, because the
-column set differs between releases. The whole file is parsed with vectorised expressions:
+column set differs between releases. The whole file is parsed column-wise:
 
 1. the bytes are cut into lines (numpy; string views over the input), each keeping its line
    number and original text;
-2. every data line is checked against a regular expression of exactly as many CSV fields as the
-   header has (RE2, in parallel threads), so a truncated line, a wrong field count or broken
-   quoting becomes a reject with its line number while the lines around it parse;
-3. the good lines go through polars' CSV reader (only the columns the mapping needs; on a large
-   file it reads the input bytes as they are while step 2 runs, and the read is kept only if
-   every line passed);
-4. polars expressions validate the values and compute the canonical leg columns (surrounding
+2. one compiled pass (`_csvscan`, numba, on every core) checks every data line against the rule
+   of exactly as many CSV fields as the header has, so a truncated line, a wrong field count or
+   broken quoting becomes a reject with its line number while the lines around it parse, and
+   cuts the columns the mapping needs out of the good lines as string views into the input (no
+   copy); input that is not UTF-8 takes the older path instead: the line pattern (RE2) and
+   polars' CSV reader on the good lines;
+3. polars expressions validate the values and compute the canonical leg columns (surrounding
    whitespace is stripped only from columns that have some; `extra` reaches Arrow uncopied).
 
-Performance (bench/parse_rates.py, 1,000,000 synthetic 133-column legs, 539 MB, on the shared
-2-core machine): about 5.7-6.4 s wall and CPU, 155-175k legs/s, where this parser took 9.4-10 s.
-The CPU goes to the line check (~1.3 s), the CSV read (~1.4 s), the JSON of `extra` (~1.2 s),
-the line split (~0.3-0.7 s), the other expressions (~1 s) and the Arrow hand-over (~0.2-0.6 s).
+Performance (bench/foundation.py, 1,000,000 synthetic 133-column legs, 539 MB, 2-core machine):
+about 2.1-2.6 s warm and 3.0-3.4 s in a fresh process, where the RE2 check and the CSV reader
+took 4.0-5.3 s. The time goes to the JSON of `extra` (~0.7 s), the line split with the copy of
+`raw` (~0.3 s warm, ~0.8 s in a fresh process: first-touch page faults), the scan (~0.5 s), the
+other expressions (~0.3 s) and the Arrow hand-over (~0.2 s).
 
 `parse` is built on the same frames, so the bulk path and the row path cannot disagree.
 CMR files (call quality, `cdrRecordType` 2) are not legs: each CMR record becomes a reject
@@ -30,7 +31,6 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,7 @@ from callmeter.legs import CallLeg, OccurrenceCounter, Rejected, SourceFormat
 
 from . import ParseContext
 from ._csvlines import (
+    Lines,
     as_string_chunks,
     csv_line_pattern,
     describe_bad_line,
@@ -49,6 +50,7 @@ from ._csvlines import (
     read_csv_columns,
     split_lines,
 )
+from ._csvscan import scan_lines
 from .tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, legs_from_table, rejects_from_table
 
 FORMAT: SourceFormat = "cucm"
@@ -113,7 +115,6 @@ _SPACE_LIKE = np.zeros(256, dtype=bool)
 _SPACE_LIKE[[9, 10, 11, 12, 13, 32]] = True
 _SPACE_LIKE[128:] = True
 _RAW_LIMIT = 4096  # raw text kept for a file-level reject (binary or foreign files can be huge)
-_SPECULATE_MIN_LINES = 10_000  # from here the CSV read overlaps the line check
 
 
 def _file_reject(reason: str, raw: str, line_number: int | None, ctx: ParseContext) -> Rejected:
@@ -131,21 +132,22 @@ class _Frames:
     def legs_table(self) -> pa.Table:
         """The legs as LEG_SCHEMA, `raw` taken from the input's lines without a round trip."""
         frame = self.legs.drop("raw", strict=False)
-        # String views out of polars (no copy); the cast below copies each string column once.
-        columns = frame.select([n for n in LEG_SCHEMA.names if n != "raw"]).to_arrow(
-            compat_level=pl.CompatLevel.newest()
+        # Polars writes the short string columns out as plain strings itself (faster than
+        # Arrow's cast from string views, and on its own allocator); `extra` (hundreds of bytes
+        # a leg) comes out as views and is handed over without a copy where it can be.
+        table = frame.select([n for n in LEG_SCHEMA.names if n not in ("raw", "extra")]).to_arrow(
+            compat_level=pl.CompatLevel.oldest()
         )
+        extra_views = frame["extra"].to_arrow(compat_level=pl.CompatLevel.newest())
+        extra = as_string_chunks(extra_views) or extra_views
         if self.raw is None:
             raw = pa.array([], pa.string())
         else:
             index = frame["_line"].to_numpy() - 1
             contiguous = len(index) and index[-1] - index[0] == len(index) - 1
             raw = self.raw.slice(index[0], len(index)) if contiguous else self.raw.take(index)
-        table = columns.add_column(LEG_SCHEMA.names.index("raw"), "raw", raw)
-        # `extra` (hundreds of bytes a leg) is handed over without the copy a cast would make.
-        extra = as_string_chunks(table["extra"].combine_chunks())
-        if extra is not None:
-            table = table.set_column(LEG_SCHEMA.names.index("extra"), "extra", extra)
+        for name, column in (("raw", raw), ("extra", extra)):
+            table = table.add_column(LEG_SCHEMA.names.index(name), name, column)
         return table.cast(LEG_SCHEMA)
 
 
@@ -251,47 +253,46 @@ def _parse_frames(data: bytes, ctx: ParseContext) -> _Frames:
         name: next((s for s in spellings if s in header), None)
         for name, spellings in COLUMNS.items()
     }
-    # The data lines as they are in the input (no copy): skip to the first one.
-    skip = int(body["line_number"][0]) - 1
-    input_bytes = data if split.starts is not None else None
-    legs, rejected, bad_rows = _body_frames(
-        body, split.raw, input_bytes, skip, header, present, is_cmr, ctx
-    )
+    legs, rejected, bad_rows = _body_frames(data, body, split, header, present, is_cmr, ctx)
     rejects = _reject_frame(pl.concat([rejected, bad_rows]).sort("line_number"), ctx)
     return _Frames(legs, rejects, split.raw)
 
 
 def _body_frames(
+    data: bytes,
     body: pl.DataFrame,
-    raw: pa.Array,
-    input_bytes: bytes | None,
-    skip: int,
+    split: Lines,
     header: Sequence[str],
     present: dict[str, str | None],
     is_cmr: bool,
     ctx: ParseContext,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Legs, value rejects and malformed-line rejects of some non-blank data lines."""
-    pattern = csv_line_pattern(len(header))
     wanted = sorted({s for s in present.values() if s is not None})
-    lines = _body_lines(body, raw)
-    columns = None
-    if input_bytes is not None and len(body) >= _SPECULATE_MIN_LINES:
-        # Nearly every file is all good lines: read the columns from the input bytes while the
-        # lines are checked (the reader and RE2 run outside the GIL), and keep the read only if
-        # every line passed.
-        with ThreadPoolExecutor(1) as pool:
-            checking = pool.submit(match_lines, lines, pattern)
-            columns = _read_input(input_bytes, header, wanted, skip, len(body))
-            matched = checking.result()
+    first_index = {name: i for i, name in reversed(list(enumerate(header)))}  # first of dupes
+    if split.starts is not None and split.stops is not None:
+        # UTF-8 input: one compiled pass checks every line and cuts out the wanted fields.
+        index = body["line_number"].to_numpy() - 1
+        scanned = scan_lines(
+            data,
+            split.starts[index],
+            split.stops[index],
+            len(header),
+            [first_index[name] for name in wanted],
+        )
+        matched = pl.Series(scanned.good)
+        columns = pl.DataFrame(
+            [pl.Series(name, array) for name, array in zip(wanted, scanned.columns, strict=True)]
+        )
+        edge_space = dict(zip(wanted, scanned.edge_space.tolist(), strict=True))
     else:
-        matched = match_lines(lines, pattern)
-    body = body.with_columns(_ok=pl.col("utf8") & pl.Series(matched))
-    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
-    if not bad.is_empty():
+        matched = pl.Series(
+            match_lines(_body_lines(body, split.raw), csv_line_pattern(len(header)))
+        )
         columns = None
-    elif columns is None and input_bytes is not None:
-        columns = _read_input(input_bytes, header, wanted, skip, len(body))
+        edge_space = None
+    body = body.with_columns(_ok=pl.col("utf8") & matched)
+    good, bad = body.filter(pl.col("_ok")), body.filter(~pl.col("_ok"))
     if columns is None:
         columns = read_csv_columns(good["line"], header, wanted)
     values = pl.concat([good.select("line_number", "line"), columns], how="horizontal")
@@ -303,7 +304,12 @@ def _body_frames(
             for name, spelling in present.items()
         ),
     )
-    plain = frozenset(name for name in _STRIPPED if not _may_need_strip(values[name]))
+    if edge_space is None:
+        plain = frozenset(name for name in _STRIPPED if not _may_need_strip(values[name]))
+    else:
+        plain = frozenset(
+            name for name in _STRIPPED if not edge_space.get(present[name] or "", False)
+        )
     # The streaming engine runs the expressions on morsels of rows on every core: the JSON of
     # `extra` alone is one single-threaded pass otherwise (half the expression time).
     computed = (
@@ -314,12 +320,14 @@ def _body_frames(
         .with_columns(_leg_exprs(ctx, plain))
         .collect(engine="streaming")
     )
-    legs = computed.filter(pl.col("_reason").is_null()).select(
+    legs = computed.select(
         *(name for name in LEG_SCHEMA.names if name != "raw"), pl.col("line_number").alias("_line")
     )
     rejected = computed.filter(pl.col("_reason").is_not_null()).select(
         "line_number", "line", pl.col("_reason").alias("reason"), pl.col("pkid").alias("_pkid")
     )
+    if not rejected.is_empty():  # filtering copies every column: only when there is a reject
+        legs = legs.filter(computed["_reason"].is_null())
     bad_rows = bad.select(
         "line_number",
         "line",
@@ -343,18 +351,6 @@ def _body_lines(body: pl.DataFrame, raw: pa.Array) -> pa.Array:
     if last - first == len(numbers) - 1:
         return raw.slice(first - 1, len(numbers))
     return raw.take(pa.array(numbers.to_numpy() - 1))
-
-
-def _read_input(
-    data: bytes, header: Sequence[str], wanted: Sequence[str], skip: int, lines: int
-) -> pl.DataFrame | None:
-    """The wanted columns read from the input bytes, or None if they do not read as `lines`
-    rows (a bad line, or a whitespace-only line the reader refuses or reads as a row)."""
-    try:
-        columns = read_csv_columns(data, header, wanted, skip_lines=skip)
-    except pl.exceptions.PolarsError:
-        return None
-    return columns if len(columns) == lines else None
 
 
 def _reject_frame(rows: pl.DataFrame, ctx: ParseContext) -> pl.DataFrame:
