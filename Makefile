@@ -11,6 +11,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt -c constraints.txt
 	$(VENV)/bin/python -m pip install --quiet --no-deps -e .
+	# Compile the parser's numba kernels once here (cached), not in the first parse.
+	$(VENV)/bin/python -c "from extractors.parsers._csvscan import compile_kernels; compile_kernels()"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -304,3 +304,11 @@ def scan_lines(
         )
     edge_space: np.ndarray = np.logical_or.reduce(edge, axis=0)
     return ScannedLines(good, columns, edge_space)
+
+
+def compile_kernels() -> None:
+    """Compile (or load from the cache) every kernel for the argument types parsing uses."""
+    data = b'a,"b""c",d\nx,"a value longer than twelve bytes",z'
+    starts, stops = np.array([0, 11], dtype=np.int64), np.array([10, len(data)], dtype=np.int64)
+    scan_lines(data, starts, stops, 3, [1, 2])
+    copy_lines(data, starts, stops)
