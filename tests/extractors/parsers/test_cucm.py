@@ -337,6 +337,10 @@ def test_blank_and_whitespace_only_lines_are_not_records() -> None:
     assert [leg.raw for leg in legs] == [RECORD_LINES[0], RECORD_LINES[2]]
 
 
+# A line that is not UTF-8: the whole file then takes the line-pattern path.
+NOT_UTF8_LINE = "\n" + ANSWERED.replace("rubbleb", "rubbl\udcff", 1)
+
+
 @pytest.mark.parametrize("utf8", [True, False])
 def test_a_bad_line_is_rejected_and_the_lines_after_it_keep_their_fields(utf8: bool) -> None:
     # UTF-8 input is checked and cut into fields by one compiled pass (_csvscan); other input
@@ -345,16 +349,20 @@ def test_a_bad_line_is_rejected_and_the_lines_after_it_keep_their_fields(utf8: b
     broken = ANSWERED.replace('"5033466594"', '"5033466594', 1)
     data = cdr_file(RECORD_LINES[0], broken, ANSWERED, ANSWERED[:400], RECORD_LINES[1])
     if not utf8:
-        data += "\n".join(["", ANSWERED.replace("rubbleb", "rubbl\udcff", 1)]).encode(
-            "utf-8", "surrogateescape"
-        )
+        data += NOT_UTF8_LINE.encode("utf-8", "surrogateescape")
     legs, rejects = run(data)
     assert [r.line_number for r in rejects] == [4, 6] + ([] if utf8 else [8])
     assert [leg.raw for leg in legs] == [RECORD_LINES[0], ANSWERED, RECORD_LINES[1]]
     assert legs[1].duration_seconds == 11 and legs[1].calling_number == "5033466594"
 
 
-def test_values_with_surrounding_whitespace_are_stripped_only_where_they_have_it() -> None:
+@pytest.mark.parametrize("utf8", [True, False])
+def test_values_with_surrounding_whitespace_are_stripped_only_where_they_have_it(
+    utf8: bool,
+) -> None:
+    # UTF-8 input learns which columns have such values from the compiled scan, other input
+    # from the values' first and last bytes (`_may_need_strip`).
+    tail = b"" if utf8 else NOT_UTF8_LINE.encode("utf-8", "surrogateescape")
     [plain], _ = run(cdr_file(ANSWERED))
     padded = record(
         ANSWERED,
@@ -363,8 +371,8 @@ def test_values_with_surrounding_whitespace_are_stripped_only_where_they_have_it
         huntPilotDN="  ",
         pkid=f" {plain.source_record_id} ",
     )
-    legs, rejects = run(cdr_file(padded, RECORD_LINES[0]))
-    assert rejects == []
+    legs, rejects = run(cdr_file(padded, RECORD_LINES[0]) + tail)
+    assert [reject.reason for reject in rejects] == ([] if utf8 else ["line is not valid UTF-8"])
     leg = legs[0]
     assert leg.extra["hunt_pilot_dn"] is None
     assert leg.extra.pop("hunt_pilot_dn") is None and plain.extra.pop("hunt_pilot_dn") is None
