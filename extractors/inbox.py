@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from callmeter.config import CallmeterConfig
 from callmeter.settings import Warehouse
+from callmeter.timing import Phases
 
 from .parsers import ParseContext
 from .parsers.tables import LEG_SCHEMA, REJECT_SCHEMA, ParsedTables, parse_tables
@@ -70,6 +71,7 @@ class LandingSummary:
     skipped_files: int = 0
     legs: dict[str, int] = field(default_factory=dict)
     rejects: dict[str, int] = field(default_factory=dict)
+    phases: Phases = field(default_factory=Phases)
 
     @property
     def total_legs(self) -> int:
@@ -297,12 +299,20 @@ def land_files(
     only_new: bool = False,
     pipelines_dir: str | None = None,
     progress: Callable[[SourceFile, int, int], None] | None = None,
+    landing: Callable[[LandingSummary], None] | None = None,
 ) -> LandingSummary:
     """Parse and land files. With only_new, files already in raw.ingested_files are skipped
-    (the drop folder); without it every file is re-read and merged (idempotent either way)."""
-    skip = already_landed(warehouse) if only_new else set()
-    legs, rejects, landed, summary = parse_files(config, files, skip, progress)
-    land_tables(warehouse, legs, rejects, landed, pipelines_dir)
+    (the drop folder); without it every file is re-read and merged (idempotent either way).
+    `progress` hears of each parsed file, `landing` of the parsed total before it is landed."""
+    phases = Phases()
+    with phases.phase("parse"):
+        skip = already_landed(warehouse) if only_new else set()
+        legs, rejects, landed, summary = parse_files(config, files, skip, progress)
+    if landing:
+        landing(summary)
+    with phases.phase("land"):
+        land_tables(warehouse, legs, rejects, landed, pipelines_dir)
+    summary.phases = phases
     return summary
 
 

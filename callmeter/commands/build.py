@@ -25,7 +25,10 @@ def run(args: argparse.Namespace) -> int:
 
     print("building the marts (dbt through Dagster)…", file=sys.stderr)
     result = run_build(verbose=args.verbose)
-    print(f"{len(result.materialized)} assets materialized in {result.seconds:.1f} s")
+    print(
+        f"{len(result.materialized)} assets materialized in {result.seconds:.1f} s "
+        f"({result.phases})"
+    )
     for check in result.failed_checks:
         print(f"  failed check: {check}")
     if not result.success:

@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from callmeter.config import load_config
     from callmeter.legs import FORMATS
     from callmeter.settings import data_dir, load_warehouse
-    from extractors.inbox import SourceFile, inbox_files, land_files
+    from extractors.inbox import LandingSummary, SourceFile, inbox_files, land_files
 
     config = load_config(args.config)
     warehouse = load_warehouse()
@@ -93,11 +93,22 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    summary = land_files(warehouse, config, files, only_new=only_new, progress=progress)
+    def landing(parsed: LandingSummary) -> None:
+        # The look-up of landed keys and dlt's load come next, with no progress of their own.
+        print(
+            f"landing {parsed.total_legs} legs and {parsed.total_rejects} rejected records "
+            f"in raw.* ({warehouse.kind})…",
+            file=sys.stderr,
+        )
+
+    summary = land_files(
+        warehouse, config, files, only_new=only_new, progress=progress, landing=landing
+    )
     seconds = time.monotonic() - started
     print(
         f"landed {summary.total_legs} legs and {summary.total_rejects} rejected records "
-        f"from {summary.files} files ({summary.skipped_files} already landed) in {seconds:.1f} s"
+        f"from {summary.files} files ({summary.skipped_files} already landed) in {seconds:.1f} s "
+        f"({summary.phases})"
     )
     for fmt in sorted(summary.legs):
         print(f"  {fmt}: {summary.legs[fmt]} legs, {summary.rejects.get(fmt, 0)} rejected")

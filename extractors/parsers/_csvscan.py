@@ -128,9 +128,9 @@ def _scan_line(buffer, start, stop, fields, slot_of, bounds):  # type: ignore[no
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan_chunk(
+def _scan_chunk(  # type: ignore[no-untyped-def]
     buffer, starts, stops, fields, slot_of, window, first, last, good, views, escaped, edge
-):  # type: ignore[no-untyped-def]
+):
     """Scan lines first..last-1 into the shared outputs (each line's own rows of them)."""
     bounds = np.zeros((len(views), 3), dtype=np.int64)
     for line in range(first, last):

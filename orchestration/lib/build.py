@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from callmeter.settings import load_warehouse
+from callmeter.timing import Phases
 
 
 @dataclass
@@ -23,6 +24,7 @@ class BuildResult:
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
     serving_snapshot: Path | None = None
+    phases: Phases = field(default_factory=Phases)
 
 
 def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResult:
@@ -33,20 +35,23 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
     from orchestration.lib.serving import export_extension_baselines, publish_serving_snapshot
 
     started = time.monotonic()
-    dbt_parse()
+    phases = Phases()
+    with phases.phase("dbt parse"):
+        dbt_parse()
     from orchestration.definitions import defs
 
     if not verbose:
         for name in ("dagster", "dagster.builtin"):
             logging.getLogger(name).setLevel(logging.ERROR)
             logging.getLogger(name).propagate = False
-    job = defs().resolve_job_def(job_name)
+    with phases.phase("definitions"):
+        job = defs().resolve_job_def(job_name)
     output = (
         contextlib.nullcontext()
         if verbose
         else contextlib.redirect_stdout(_DbtProgress(sys.stderr))
     )
-    with output, dg.DagsterInstance.ephemeral() as instance:
+    with output, dg.DagsterInstance.ephemeral() as instance, phases.phase("dagster run"):
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
@@ -66,11 +71,22 @@ def run_build(job_name: str = "build_marts", verbose: bool = False) -> BuildResu
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
         and not e.asset_check_evaluation_data.passed
     )
-    snapshot = publish_serving_snapshot(load_warehouse()) if result.success else None
+    snapshot = None
+    warehouse = load_warehouse()
     if result.success:
-        export_extension_baselines(load_warehouse())
+        if warehouse.kind == "duckdb":  # Postgres mode: readers use the marts directly
+            with phases.phase("serving snapshot"):
+                snapshot = publish_serving_snapshot(warehouse)
+        with phases.phase("baselines CSV"):
+            export_extension_baselines(warehouse)
     return BuildResult(
-        result.success, time.monotonic() - started, materialized, failed, failed_checks, snapshot
+        result.success,
+        time.monotonic() - started,
+        materialized,
+        failed,
+        failed_checks,
+        snapshot,
+        phases,
     )
 
 

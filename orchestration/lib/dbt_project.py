@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from callmeter.settings import Warehouse, load_warehouse
 
@@ -76,8 +76,9 @@ def run_dbt(warehouse: Warehouse, args: Sequence[str], target_path: Path) -> dbt
 
 def failed_nodes(result: dbtRunnerResult) -> list[str]:
     """`name: status message` of every node of a dbt run that neither succeeded nor passed."""
+    nodes: Any = result.result or []  # a RunExecutionResult for build, run and test
     return [
         f"{r.node.name}: {r.status} {r.message}"
-        for r in (result.result or [])
+        for r in nodes
         if str(r.status) not in ("success", "pass")
     ]

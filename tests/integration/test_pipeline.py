@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from callmeter.settings import Warehouse
+from callmeter.timing import read_phases
 from extractors.warehouse_sql import query_rows
 from tests.paths import FIXTURES, PBX
 
@@ -41,7 +42,7 @@ def _pipeline(warehouse_url: str, tmp_path: Path) -> list[tuple[object, ...]]:
     }
     parsed = _run(["parse", "--format", "cucm", str(PBX / "cucm/cdr.txt")], env)
     assert len(parsed.stdout.splitlines()) == 3
-    _run(
+    ingested = _run(
         [
             "ingest",
             "--format",
@@ -56,7 +57,22 @@ def _pipeline(warehouse_url: str, tmp_path: Path) -> list[tuple[object, ...]]:
     )
     built = _run(["build"], env)
     assert "assets materialized" in built.stdout
+    # Each long command says where its time went, and announces the landing before it starts.
+    assert "landing 3 legs and 0 rejected records in raw.*" in ingested.stderr
+    assert list(_phases(ingested.stdout, "landed ")) == ["parse", "land"]
+    assert list(_phases(built.stdout, "assets materialized")) == [
+        "dbt parse",
+        "definitions",
+        "dagster run",
+        *(["serving snapshot"] if warehouse_url.startswith("duckdb") else []),
+        "baselines CSV",
+    ]
     return query_rows(Warehouse.from_url(warehouse_url), LEGS_SQL)
+
+
+def _phases(stdout: str, summary: str) -> dict[str, float]:
+    [line] = [line for line in stdout.splitlines() if summary in line]
+    return read_phases(line)
 
 
 def _check_legs(rows: list[tuple[object, ...]]) -> None:
