@@ -35,7 +35,8 @@ _INLINE = 12  # a string view holds a value of up to 12 bytes itself
 # Input bytes one string-view buffer starts after the previous one (a view's offset is int32).
 WINDOW = 1 << 30
 _CHUNKS_PER_THREAD = 8  # line chunks per thread: balances the work between threads
-_THREADS = os.cpu_count() or 1
+# The cores this process may run on (a container's CPU set, not the host's count).
+_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 _PARALLEL_MIN_LINES = 20_000  # below this, threads cost more than they save
 _OWN_MAP_MIN_BYTES = 1 << 24
 
@@ -290,6 +291,8 @@ def scan_lines(
         unescaped = _unescape(
             buffer, starts, stops, fields, slot_of, len(wanted), escaped, views, len(windows)
         )
+        if len(unescaped) >= 2**31:  # a view's offset is an int32
+            raise ValueError("over 2 GiB of quoted values with doubled quotes in one input")
         extra = [pa.py_buffer(unescaped)]
     keep = np.flatnonzero(good) if not good.all() else None
     columns = []
