@@ -19,8 +19,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ._csvscan import copy_lines
-
 # Lines per thread below which matching in one call beats starting threads.
 _PARALLEL_MIN_LINES = 20_000
 
@@ -99,7 +97,10 @@ def split_lines(data: bytes) -> Lines:
         }
     )
     # One contiguous copy of the lines, written on every core (Arrow's cast from the views
-    # took 1.1 s for 539 MB, single-threaded).
+    # took 1.1 s for 539 MB, single-threaded). Imported here: numba costs 60 MB and 0.3 s to
+    # load, which the row parsers (the sidecar's) never need.
+    from ._csvscan import copy_lines
+
     raw = copy_lines(data, starts, stops)
     return Lines(frame, raw, starts, stops, maybe_blank)
 
