@@ -8,6 +8,7 @@ recorded in raw.ingested_files with its SHA-256, so the drop folder ingests a fi
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from callmeter.config import CallmeterConfig
 from callmeter.settings import Warehouse
@@ -33,6 +35,7 @@ from .raw_tables import (
     legs_table_name,
     with_site,
 )
+from .warehouse_sql import query_rows, read_warehouse
 
 if TYPE_CHECKING:
     from .spool import SpoolBatch
@@ -126,8 +129,6 @@ def inbox_files(inbox_dir: Path) -> list[SourceFile]:
 
 def already_landed(warehouse: Warehouse) -> set[tuple[str, str, str, str]]:
     """(tenant, site, format, sha256) of every file already in raw.ingested_files."""
-    from .warehouse_sql import query_rows
-
     rows = query_rows(
         warehouse,
         "select tenant_id, site_id, source_format, sha256 from raw.ingested_files",
@@ -235,11 +236,6 @@ def land_tables(
     pipeline.run(resources).raise_on_failed_jobs()
 
 
-_RAW_TABLE_EXISTS = (
-    "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = ?"
-)
-
-
 def _lands_on_keys(warehouse: Warehouse, table_name: str, data: pa.Table) -> bool:
     """Whether raw.<table_name> already holds some of these legs, so dlt must merge.
 
@@ -247,34 +243,23 @@ def _lands_on_keys(warehouse: Warehouse, table_name: str, data: pa.Table) -> boo
     machine 38 s for a million legs, where appending them takes 13 s. Appending gives the same
     rows when none of the keys is there yet, the usual case (each file brings new calls), so
     the batch's keys are looked up first (per million keys: under a second on DuckDB, about
-    10 s on Postgres, where the merge itself costs several times more)."""
+    10 s on Postgres, where the merge itself costs several times more). No warehouse or no
+    table yet: nothing is landed."""
     keys = data.select(LEG_KEY)
     join = " and ".join(f"landed.{key} = batch_keys.{key}" for key in LEG_KEY)
     lookup = f"select exists (select 1 from raw.{table_name} as landed join batch_keys on {join})"
-    if warehouse.kind == "postgres":
-        return _postgres_holds_keys(warehouse, table_name, keys, lookup)
-    import duckdb
 
-    if not warehouse.duckdb_path.exists():
-        return False
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-        if not con.execute(_RAW_TABLE_EXISTS, [table_name]).fetchall()[0][0]:
-            return False
+    def from_duckdb(con: Any) -> bool:
         con.register("batch_keys", keys)
         return bool(con.execute(lookup).fetchall()[0][0])
 
-
-def _postgres_holds_keys(
-    warehouse: Warehouse, table_name: str, keys: pa.Table, lookup: str
-) -> bool:
-    """The key lookup on Postgres: the keys go into a temporary table by COPY, then one join."""
-    import io
-
-    import psycopg2
-    import pyarrow.csv as pa_csv
-
-    with psycopg2.connect(warehouse.url) as con, con.cursor() as cursor:
-        cursor.execute(_RAW_TABLE_EXISTS.replace("?", "%s"), [table_name])
+    def from_postgres(cursor: Any) -> bool:
+        # Keys go into a temporary table by COPY, then one join; not before the table exists.
+        cursor.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = %s",
+            [table_name],
+        )
         row = cursor.fetchone()
         if not (row and row[0]):
             return False
@@ -289,6 +274,8 @@ def _postgres_holds_keys(
         cursor.execute(lookup)
         row = cursor.fetchone()
         return bool(row and row[0])
+
+    return bool(read_warehouse(warehouse, from_duckdb, from_postgres, missing_ok=True))
 
 
 def land_files(
