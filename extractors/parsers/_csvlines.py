@@ -203,6 +203,11 @@ def describe_bad_line(line: str, expected: int) -> str:
     return ", ".join(problems) + " (truncated or malformed line)"
 
 
+def field_positions(header: Sequence[str]) -> dict[str, int]:
+    """Each column name's 0-based position in the header; a repeated name is its first."""
+    return {name: i for i, name in reversed(list(enumerate(header)))}
+
+
 def read_csv_columns(
     lines: pl.Series | bytes, header: Sequence[str], wanted: Sequence[str], skip_lines: int = 0
 ) -> pl.DataFrame:
@@ -225,7 +230,7 @@ def read_csv_columns(
         return pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in wanted})
     else:
         text = lines.str.join("\n").item().encode()
-    index = {name: i for i, name in reversed(list(enumerate(header)))}  # first wins on dupes
+    index = field_positions(header)
     include = sorted({index[name] for name in wanted})
     frame = pl.read_csv(
         text,

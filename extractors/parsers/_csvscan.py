@@ -262,7 +262,7 @@ def scan_lines(
     starts, stops = starts.astype(np.int64), stops.astype(np.int64)
     good = np.zeros(lines, dtype=np.bool_)
     views = _zeroed((slots, lines, 16))
-    escaped = np.zeros((slots, lines), dtype=np.bool_)
+    escaped = _zeroed((slots, lines), np.bool_)
     edge = np.zeros((_THREADS * _CHUNKS_PER_THREAD, slots), dtype=np.bool_)
     _in_chunks(
         lines,

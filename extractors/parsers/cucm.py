@@ -46,6 +46,7 @@ from ._csvlines import (
     as_string_chunks,
     csv_line_pattern,
     describe_bad_line,
+    field_positions,
     match_lines,
     read_csv_columns,
     split_lines,
@@ -269,16 +270,16 @@ def _body_frames(
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Legs, value rejects and malformed-line rejects of some non-blank data lines."""
     wanted = sorted({s for s in present.values() if s is not None})
-    first_index = {name: i for i, name in reversed(list(enumerate(header)))}  # first of dupes
     if split.starts is not None and split.stops is not None:
         # UTF-8 input: one compiled pass checks every line and cuts out the wanted fields.
         index = body["line_number"].to_numpy() - 1
+        positions = field_positions(header)
         scanned = scan_lines(
             data,
             split.starts[index],
             split.stops[index],
             len(header),
-            [first_index[name] for name in wanted],
+            [positions[name] for name in wanted],
         )
         matched = pl.Series(scanned.good)
         columns = pl.DataFrame(
