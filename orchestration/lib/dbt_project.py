@@ -18,18 +18,21 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")  # the venv's dbt, whatever PATH says
 
 
+# Where dbt finds the project and profiles.yml, for every in-process invocation.
+_PROJECT_ARGS = ("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR))
+
+
 def dbt_parse(quiet: bool = True) -> Path:
-    """`dbt parse` in process (partial: only what changed is parsed again): dagster-dbt needs target/manifest.json to load."""
+    """`dbt parse` in process, partial (only what changed is parsed again): dagster-dbt needs
+    target/manifest.json to load.
+
+    Unlike `run_dbt`, it leaves the warehouse's dbt variables set for the rest of the process,
+    as orchestration/definitions.py does: the `dbt build` Dagster starts as a subprocess reads
+    them."""
     from dbt.cli.main import dbtRunner
 
     os.environ.update(load_warehouse().dbt_env())
-    args = [
-        "parse",
-        "--project-dir",
-        str(DBT_PROJECT_DIR),
-        "--profiles-dir",
-        str(DBT_PROJECT_DIR),
-    ]
+    args = ["parse", *_PROJECT_ARGS]
     result = dbtRunner().invoke([*args, "--quiet"] if quiet else args)
     if not result.success:
         raise RuntimeError(f"dbt parse failed: {result.exception}")
@@ -61,10 +64,7 @@ def run_dbt(warehouse: Warehouse, args: Sequence[str], target_path: Path) -> dbt
         return dbtRunner().invoke(
             [
                 *args,
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
+                *_PROJECT_ARGS,
                 "--target-path",
                 str(target_path),
                 "--log-path",
